@@ -1,0 +1,11 @@
+/* riscv64/platform.c: linux/riscv64. */
+#include <elf.h>
+
+#include "arch/arch.h"
+
+#ifndef EM_RISCV
+#define EM_RISCV 243
+#endif
+
+ARCH_PLATFORM(riscv64, .arch = "riscv64",
+	      .elf_class = ELFCLASS64, .elf_data = ELFDATA2LSB, .elf_machine = EM_RISCV);
