@@ -7,31 +7,9 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "cmd/commands.h"
 #include "util/log.h"
 
 struct kiln_globals kiln_globals;
-
-/* A command whose symbol is off is a NULL entry: its code is not linked. */
-#define ENTRY(name, fn, sym, summary) { #name, IS_ENABLED(sym) ? fn : NULL, #sym, summary },
-static const struct cmd commands[] = {
-	KILN_COMMANDS(ENTRY)
-	{ NULL, NULL, NULL, NULL },
-};
-#undef ENTRY
-
-const struct cmd *cmd_table(void)
-{
-	return commands;
-}
-
-const struct cmd *cmd_find(const char *name)
-{
-	for (const struct cmd *c = commands; c->name; c++)
-		if (!strcmp(c->name, name))
-			return c;
-	return NULL;
-}
 
 static const struct opt global_opts[] = {
 	OPT_STRING_(0, "root", &kiln_globals.root, "DIR", "the image store (default $KILN_ROOT, "
