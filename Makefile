@@ -3,6 +3,8 @@
 
 VERSION := 0.1.0
 
+# make -s: not even the short lines (read before MAKEFLAGS grows below)
+silent := $(findstring s,$(firstword -$(MAKEFLAGS)))
 MAKEFLAGS += --no-builtin-rules --no-builtin-variables
 .SUFFIXES:
 .DEFAULT_GOAL := all
@@ -17,6 +19,9 @@ quiet := @true
 else
 Q := @
 quiet := @printf '  %-7s %s\n'
+endif
+ifdef silent
+quiet := @true
 endif
 
 PREFIX ?= /usr/local

@@ -62,6 +62,10 @@ cmd_fetch() {
 	mkdir -p "$src"
 	lock_pkgs | while read -r pkg ver; do
 		verify_pkg "$src" "$pkg" quiet && continue
+		if [ -n "${KILN_DEPS_OFFLINE:-}" ]; then
+			verify_pkg "$src" "$pkg" || true
+			die "'$pkg' sources in '$src' are missing or wrong, and KILN_DEPS_OFFLINE is set"
+		fi
 		command -v apt-get >/dev/null ||
 			die "'$pkg' sources not in '$src' and no apt-get: put the files of deps.lock there"
 		add_deb_src

@@ -65,6 +65,10 @@ endif
 $(objtree)/include/generated/version.h: ;
 
 # features.h: the enabled CONFIG_ symbols, for 'kiln version'
-$(objtree)/include/generated/features.h: $(autoconf)
+# (rewritten only when the list changes; the stamp records that we looked)
+features-stamp := $(objtree)/include/generated/.features
+$(objtree)/include/generated/features.h: $(features-stamp) ;
+$(features-stamp): $(autoconf)
 	$(Q)sed -n 's/^CONFIG_\([A-Z0-9_]*\)=y$$/"\1",/p' $(autoconf) | sort > $@.tmp
-	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+	$(Q)cmp -s $@.tmp $(@D)/features.h && rm -f $@.tmp || mv $@.tmp $(@D)/features.h
+	$(Q)touch $@

@@ -38,9 +38,10 @@ $(objtree)/.mkdir:
 	$(Q)mkdir -p $(objtree)/include/config $(objtree)/include/generated
 	$(Q)touch $@
 
+# make defconfig DEFCONFIG=file loads a minimal config saved by savedefconfig
 defconfig alldefconfig: | $(objtree)/.mkdir
 	$(kconfig-tool-check)
-	$(Q)$(conf) --alldefconfig $(srctree)/Kconfig
+	$(Q)$(conf) $(if $(DEFCONFIG),--defconfig=$(abspath $(DEFCONFIG)),--alldefconfig) $(srctree)/Kconfig
 
 allnoconfig allyesconfig randconfig olddefconfig oldconfig listnewconfig: | $(objtree)/.mkdir
 	$(kconfig-tool-check)

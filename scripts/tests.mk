@@ -23,8 +23,10 @@ $(objtree)/tests/unit/bin/%: $(srctree)/tests/unit/%.c $(lib-objs) $(flags-file)
 
 -include $(addsuffix .d,$(unit-tests))
 
-.PHONY: unit check check-unit check-integration
+.PHONY: unit print-unit check check-unit check-integration
 unit: $(unit-tests)
+print-unit:
+	@printf '%s\n' $(unit-tests)
 
 asan-dir := $(objtree)/out/asan
 

@@ -1,0 +1,145 @@
+#!/bin/sh
+# tests/run.sh OBJTREE ASAN_OBJTREE: runs the unit tests (sanitizer build),
+# then the integration tests (bats, static kiln) as an unprivileged user, and
+# ends with one line: "check: N passed, N failed[, N skipped]".
+#
+# KILN_ONLY=unit|integration runs one half; KILN_TESTS="a.bats b.bats" picks
+# integration files; KILN_TEST_USER names the user root drops to.
+set -u
+
+objtree=$1
+asan=$2
+srctree=$(cd "$(dirname "$0")/.." && pwd)
+only=${KILN_ONLY:-}
+user=${KILN_TEST_USER:-kiln-test}
+work=$(mktemp -d /tmp/kiln-check.XXXXXX)
+chmod 755 "$work"
+trap 'rm -rf "$work"' EXIT INT TERM
+
+pass=0 fail=0 skip=0
+: > "$work/skipped"
+: > "$work/failed"
+
+# count one TAP stream (file $1, suite name $2) into the totals
+tally() {
+	while IFS= read -r line; do
+		case $line in
+		"not ok "*)
+			fail=$((fail + 1))
+			echo "$2: $line" >> "$work/failed"
+			;;
+		"ok "*"# skip"* | "ok "*"# SKIP"*)
+			skip=$((skip + 1))
+			echo "$2: ${line#ok }" >> "$work/skipped"
+			;;
+		"ok "*)
+			pass=$((pass + 1))
+			;;
+		esac
+	done < "$1"
+}
+
+run_unit() {
+	tests=$(make -s -C "$srctree" O="$asan" SANITIZE=1 print-unit 2>/dev/null)
+	for t in $tests; do
+		name=unit/${t#"$asan"/tests/unit/bin/}
+		echo "# $name"
+		if [ ! -x "$t" ]; then
+			echo "not ok 1 - $name was not built" > "$work/tap"
+		else
+			CMOCKA_MESSAGE_OUTPUT=TAP KILN_SRCTREE=$srctree \
+				ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+				UBSAN_OPTIONS=print_stacktrace=1 \
+				timeout 600 "$t" > "$work/tap" 2>&1
+			rc=$?
+			if [ $rc -ne 0 ] && ! grep -q '^not ok' "$work/tap"; then
+				# a crash or sanitizer report ends the program, not a test
+				echo "not ok 1 - $name exited with status $rc" >> "$work/tap"
+			fi
+		fi
+		cat "$work/tap"
+		tally "$work/tap" "$name"
+	done
+}
+
+# The test user gets the full subordinate id range a rootless user has on a
+# real machine, so namespaced tests see what users see.
+make_test_user() {
+	id "$user" >/dev/null 2>&1 || useradd -m -s /bin/sh "$user" || return 1
+	for f in /etc/subuid /etc/subgid; do
+		touch "$f"
+		grep -q "^$user:" "$f" && continue
+		start=$(awk -F: '{ e = $2 + $3; if (e > m) m = e } END { print (m > 100000 ? m : 100000) }' "$f")
+		echo "$user:$start:65536" >> "$f"
+	done
+}
+
+run_integration() {
+	kiln=$objtree/kiln
+	conf=${KILN_CONFORMANCE:-$srctree/../shared/conformance/buildkit}
+	deps_src=${DEPS_SRC:-$objtree/deps/src}
+	files=${KILN_TESTS:-}
+	if [ -z "$files" ]; then
+		files=$(cd "$srctree/tests/integration" && ls ./*.bats | sed 's|^\./||')
+	fi
+	if [ "$(id -u)" = 0 ]; then
+		make_test_user || { echo "not ok 1 - cannot create test user '$user'" > "$work/tap"; tally "$work/tap" setup; return; }
+		# The user must reach the tree, the binary and the library sources;
+		# a checkout under a private home is copied where it can.
+		if ! runuser -u "$user" -- sh -c "test -r '$srctree/Makefile' && test -x '$kiln' && test -r '$deps_src'" 2>/dev/null; then
+			echo "# copying the tree to $work for user $user"
+			mkdir -p "$work/src" "$work/deps-src"
+			(cd "$srctree" && git ls-files -z 2>/dev/null | xargs -0 tar -cf - 2>/dev/null || tar --exclude=./out --exclude=./deps -cf - .) | tar -C "$work/src" -xf -
+			cp "$kiln" "$work/kiln"
+			cp -r "$deps_src/." "$work/deps-src/" 2>/dev/null || true
+			srctree_t=$work/src kiln_t=$work/kiln deps_t=$work/deps-src
+			if [ -d "$conf" ]; then
+				mkdir -p "$work/conformance" && cp -r "$conf/." "$work/conformance/"
+				conf=$work/conformance
+			fi
+		else
+			srctree_t=$srctree kiln_t=$kiln deps_t=$deps_src
+		fi
+		cp "$objtree/.config" "$work/config"
+		chmod -R a+rX "$work"
+		as_user="runuser -u $user --"
+		home=$(getent passwd "$user" | cut -d: -f6)
+	else
+		srctree_t=$srctree kiln_t=$kiln deps_t=$deps_src
+		cp "$objtree/.config" "$work/config"
+		as_user=
+		home=$HOME
+	fi
+	for f in $files; do
+		echo "# integration/$f"
+		# shellcheck disable=SC2086
+		(cd "$work" && timeout 2400 $as_user env -i HOME="$home" PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+			LANG=C.UTF-8 TMPDIR=/tmp KILN="$kiln_t" KILN_SRCTREE="$srctree_t" \
+			KILN_CONFIG="$work/config" KILN_CONFORMANCE="$conf" DEPS_SRC="$deps_t" \
+			${CI:+CI=$CI} bats --tap "$srctree_t/tests/integration/$f") > "$work/tap" 2>&1
+		rc=$?
+		cat "$work/tap"
+		if [ $rc -ne 0 ] && ! grep -q '^not ok' "$work/tap"; then
+			echo "not ok 1 - $f: bats exited with status $rc" >> "$work/tap"
+		fi
+		tally "$work/tap" "integration/$f"
+	done
+}
+
+[ "$only" = integration ] || run_unit
+[ "$only" = unit ] || run_integration
+
+if [ -s "$work/skipped" ]; then
+	echo "skipped:"
+	sed 's/^/  /' "$work/skipped"
+fi
+if [ -s "$work/failed" ]; then
+	echo "failed:"
+	sed 's/^/  /' "$work/failed"
+fi
+if [ "$skip" -gt 0 ]; then
+	echo "check: $pass passed, $fail failed, $skip skipped"
+else
+	echo "check: $pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
