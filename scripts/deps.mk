@@ -11,8 +11,10 @@ else
 deps-ready := $(deps-stamp)
 endif
 
+# (the kernel headers only need to exist: DEPS_DIR may be shared by
+# several output dirs, each with its own header links)
 $(deps-stamp): $(srctree)/scripts/deps.sh $(srctree)/scripts/deps.lock \
-		$(kernel-headers)/.stamp
+		| $(kernel-headers)/.stamp
 	$(Q)MAKEFLAGS= MAKEOVERRIDES= MFLAGS= CC="$(CC)" AR="$(AR)" RANLIB="$(CROSS_COMPILE)ranlib" \
 		$(srctree)/scripts/deps.sh build $(DEPS_SRC) $(DEPS_DIR) $(KILN_ARCH) $(kernel-headers)
 
