@@ -29,6 +29,7 @@ print-unit:
 	@printf '%s\n' $(unit-tests)
 
 asan-dir := $(objtree)/out/asan
+fuzz-dir := $(objtree)/out/fuzz
 
 # make check: static kiln, then the sanitizer build and its unit tests, then
 # the integration tests against the static kiln as an unprivileged user.
@@ -38,7 +39,10 @@ check:
 	$(Q)mkdir -p $(asan-dir)
 	$(Q)cmp -s $(kconfig) $(asan-dir)/.config || cp $(kconfig) $(asan-dir)/.config
 	$(Q)$(MAKE) -f $(srctree)/Makefile O=$(asan-dir) SANITIZE=1 unit
-	$(Q)$(srctree)/tests/run.sh $(objtree) $(asan-dir)
+	$(Q)mkdir -p $(fuzz-dir)
+	$(Q)cmp -s $(kconfig) $(fuzz-dir)/.config || cp $(kconfig) $(fuzz-dir)/.config
+	$(Q)$(MAKE) -f $(srctree)/Makefile O=$(fuzz-dir) FUZZ=1 fuzz
+	$(Q)FUZZ_DIR=$(fuzz-dir) FUZZ_SECONDS=$(FUZZ_SECONDS) $(srctree)/tests/run.sh $(objtree) $(asan-dir)
 
 check-unit:
 	$(Q)$(MAKE) -f $(srctree)/Makefile O=$(asan-dir) SANITIZE=1 unit
@@ -46,3 +50,28 @@ check-unit:
 
 check-integration: all
 	$(Q)KILN_ONLY=integration $(srctree)/tests/run.sh $(objtree) $(asan-dir)
+
+# Fuzzers (libFuzzer): tests/fuzz/Kbuild lists them (fuzz-y += fuzz-x); each
+# is built with FUZZ=1 and run for FUZZ_SECONDS from its seed corpus in
+# tests/fuzz/corpus/<name>/ (copied, so runs never write into the tree).
+FUZZ_SECONDS ?= 60
+fuzzers :=
+ifneq ($(config-only),1)
+fuzz-y :=
+-include $(srctree)/tests/fuzz/Kbuild
+fuzzers := $(addprefix $(objtree)/tests/fuzz/bin/,$(fuzz-y))
+endif
+
+$(objtree)/tests/fuzz/bin/%: $(srctree)/tests/fuzz/%.c $(lib-objs) $(flags-file) | $(autoconf)
+	$(quiet) FUZZ $(patsubst $(objtree)/%,%,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer -MMD -MF $@.d -o $@ $< $(lib-objs) \
+		$(LDFLAGS) -fsanitize=fuzzer $(LIBS)
+	$(Q)sed -i -e 's|^[^:]*:|$@:|' $@.d
+
+-include $(addsuffix .d,$(fuzzers))
+
+.PHONY: fuzz print-fuzz
+fuzz: $(fuzzers)
+print-fuzz:
+	@printf '%s\n' $(fuzzers)

@@ -3,6 +3,7 @@
 # sources with the host gcc/glibc and -fsanitize=address,undefined against
 # Debian's -dev packages, for unit tests and fuzzers.
 
+comma := ,
 DEPS_DIR ?= $(objtree)/deps
 DEPS_SRC ?= $(DEPS_DIR)/src
 
@@ -21,6 +22,10 @@ else ifeq ($(CONFIG_KILN_ARCH_ARMV6),y)
 KILN_ARCH := armv6
 else
 KILN_ARCH := $(host-arch)
+endif
+# FUZZ=1: the sanitizer configuration with clang and libFuzzer coverage
+ifeq ($(FUZZ),1)
+SANITIZE := 1
 endif
 ifeq ($(SANITIZE),1)
 KILN_ARCH := $(host-arch)
@@ -62,11 +67,12 @@ common-cflags := -std=gnu11 -D_GNU_SOURCE -pipe -ffunction-sections -fdata-secti
 kernel-headers := $(objtree)/include/kernel
 
 ifeq ($(SANITIZE),1)
-CC      := gcc
+CC      := $(if $(filter 1,$(FUZZ)),clang,gcc)
 AR      := ar
 STRIP   := strip
 SIZE    := size
-san     := -fsanitize=address,undefined -fno-sanitize-recover=all
+san     := -fsanitize=address,undefined$(if $(filter 1,$(FUZZ)),$(comma)fuzzer-no-link) \
+	-fno-sanitize-recover=all
 CFLAGS  := $(common-cflags) -O1 -g -fno-omit-frame-pointer $(san)
 LDFLAGS := $(san)
 LIBS    := -lmbedtls -lmbedx509 -lmbedcrypto -lcjson -lcap -lz -lm

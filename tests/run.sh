@@ -62,6 +62,30 @@ run_unit() {
 	done
 }
 
+# Each fuzzer runs FUZZ_SECONDS from a copy of its seed corpus; a crash, a
+# leak, a timeout or an out-of-memory fails it and leaves the input in $work.
+run_fuzz() {
+	[ -n "${FUZZ_DIR:-}" ] || return 0
+	fuzzers=$(make -s -C "$srctree" O="$FUZZ_DIR" FUZZ=1 print-fuzz 2>/dev/null)
+	for f in $fuzzers; do
+		name=fuzz/$(basename "$f")
+		corpus=$work/corpus-$(basename "$f")
+		mkdir -p "$corpus"
+		cp -r "$srctree/tests/fuzz/corpus/$(basename "$f")/." "$corpus/" 2>/dev/null || true
+		echo "# $name (${FUZZ_SECONDS:-60} s)"
+		if (cd "$work" && "$f" -max_total_time="${FUZZ_SECONDS:-60}" -timeout=10 \
+			-rss_limit_mb=2048 -print_final_stats=1 "$corpus") > "$work/fuzz.log" 2>&1; then
+			runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/fuzz.log")
+			echo "ok 1 - $name: ${runs:-?} inputs, no crash" > "$work/tap"
+		else
+			grep -A 12 -m1 'ERROR\|SUMMARY' "$work/fuzz.log" | sed 's/^/# /'
+			echo "not ok 1 - $name found a failing input (see above)" > "$work/tap"
+		fi
+		cat "$work/tap"
+		tally "$work/tap" "$name"
+	done
+}
+
 # The test user gets the full subordinate id range a rootless user has on a
 # real machine, so namespaced tests see what users see.
 make_test_user() {
@@ -127,6 +151,7 @@ run_integration() {
 }
 
 [ "$only" = integration ] || run_unit
+[ "$only" = integration ] || [ "$only" = unit ] || run_fuzz
 [ "$only" = unit ] || run_integration
 
 if [ -s "$work/skipped" ]; then
