@@ -69,11 +69,19 @@ int mkdir_p(const char *path, mode_t mode, struct kerr *err)
 	size_t len = strlen(p);
 
 	for (size_t i = 1; i <= len; i++) {
+		struct stat st;
+
 		if (p[i] != '/' && p[i] != '\0')
 			continue;
 		p[i] = '\0';
-		if (mkdir(p, mode) < 0 && errno != EEXIST)
-			return kerr_errno(err, errno, "cannot create directory '%s'", p);
+		if (mkdir(p, mode) < 0) {
+			if (errno != EEXIST)
+				return kerr_errno(err, errno, "cannot create directory '%s'", p);
+			/* on the way a file fails the next mkdir, but the last
+			 * name must be checked: a file there is no success */
+			if (i == len && (stat(p, &st) < 0 || !S_ISDIR(st.st_mode)))
+				return kerr_errno(err, ENOTDIR, "cannot create directory '%s'", p);
+		}
 		if (i < len)
 			p[i] = '/';
 	}
@@ -83,12 +91,17 @@ int mkdir_p(const char *path, mode_t mode, struct kerr *err)
 int atomic_file_open(struct atomic_file *af, int dirfd, const char *name,
 		     mode_t mode, struct kerr *err)
 {
+	/* the temp file goes next to name, in name's own directory, so the
+	 * rename stays in one directory and one filesystem */
+	const char *slash = strrchr(name, '/');
+	int dirlen = slash ? (int)(slash - name + 1) : 0;
+
 	for (int tries = 0; tries < 100; tries++) {
 		unsigned int r;
 
 		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
 			r = (unsigned int)getpid() * 2654435761u + (unsigned int)tries;
-		af->tmpname = xasprintf(".tmp-%08x-%s", r, path_base(name));
+		af->tmpname = xasprintf("%.*s.tmp-%08x-%s", dirlen, name, r, path_base(name));
 		af->fd = openat(dirfd, af->tmpname,
 				O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 		if (af->fd >= 0) {
@@ -106,6 +119,8 @@ int atomic_file_open(struct atomic_file *af, int dirfd, const char *name,
 
 int atomic_file_commit(struct atomic_file *af, struct kerr *err)
 {
+	const char *slash = strrchr(af->name, '/');
+	cleanup_free char *dir = slash ? xstrndup(af->name, (size_t)(slash - af->name + 1)) : NULL;
 	int dfd;
 
 	if (fsync(af->fd) < 0) {
@@ -125,13 +140,15 @@ int atomic_file_commit(struct atomic_file *af, struct kerr *err)
 	free(af->tmpname);
 	af->tmpname = NULL;
 	/* the rename itself must reach the disk before callers rely on it */
-	dfd = openat(af->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = openat(af->dirfd, dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
-		int r = fsync(dfd);
+		int r = fsync(dfd), saved = errno;
 
 		close(dfd);
-		if (r < 0)
-			return kerr_errno(err, errno, "cannot sync directory of '%s'", af->name);
+		if (r < 0) {
+			kerr_errno(err, saved, "cannot sync directory of '%s'", af->name);
+			goto out_abort;
+		}
 	}
 	atomic_file_abort(af);
 	return 0;
@@ -171,11 +188,13 @@ int atomic_write_at(int dirfd, const char *name, const void *data, size_t len,
 
 void format_size(char *buf, size_t bufsz, unsigned long long bytes)
 {
-	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
+	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB" };
 	double v = (double)bytes;
 	int u = 0;
 
-	while (v >= 1000 && u < 5) {
+	/* from 999.5 on, "%.3g" rounds to 1000 and prints "1e+03"; EB makes
+	 * room for every 64-bit count */
+	while (v >= 999.5 && u < 6) {
 		v /= 1000;
 		u++;
 	}

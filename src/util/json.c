@@ -26,7 +26,18 @@ cJSON *json_parse(const char *buf, size_t len, const char *what, struct kerr *er
 	size_t off;
 
 	if (!v) {
-		off = end && end >= buf ? (size_t)(end - buf) : 0;
+		/* cJSON reports running out of input as an error at the last
+		 * byte; again with a NUL after the input (never valid JSON)
+		 * it stops at len instead, which tells the two apart */
+		char *padded = xmalloc(len + 1);
+
+		if (len)
+			memcpy(padded, buf, len);
+		padded[len] = '\0';
+		end = NULL;
+		cJSON_Delete(cJSON_ParseWithLengthOpts(padded, len + 1, &end, 0));
+		off = end && end >= padded ? (size_t)(end - padded) : 0;
+		free(padded);
 		if (off >= len)
 			kerr_input(err, "%s: invalid JSON: unexpected end of input", what);
 		else
@@ -107,8 +118,9 @@ int json_get_int64(const cJSON *obj, const char *key, bool required,
 	if (!cJSON_IsNumber(v))
 		return wrong_type(key, v, "an integer", err);
 	d = v->valuedouble;
-	/* beyond 2^53 a double no longer holds every integer */
-	if (d != floor(d) || d > 9007199254740992.0 || d < -9007199254740992.0)
+	/* from 2^53 on a double no longer holds every integer: 2^53 + 1
+	 * reads as 2^53, so neither can be trusted */
+	if (d != floor(d) || d >= 9007199254740992.0 || d <= -9007199254740992.0)
 		return kerr_input(err, "'%s': %g is not an integer kiln can hold", key, d);
 	*out = (int64_t)d;
 	return 0;

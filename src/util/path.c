@@ -76,6 +76,8 @@ const char *path_base(const char *p)
 {
 	const char *s = strrchr(p, '/');
 
+	if (!*p)
+		return ".";
 	if (!s)
 		return p;
 	if (!s[1])
@@ -142,8 +144,9 @@ static int splice_symlink(struct walk *w, int linkfd, struct strbuf *rest,
 	}
 	if (len > 0 && target[0] == '/')
 		walk_to_root(w);
+	/* what follows the link is empty or starts with '/': adding one here
+	 * would turn a final "link" into "target/", a directory */
 	strbuf_remove(rest, 0, end);
-	strbuf_insert(rest, 0, "/", 1);
 	strbuf_insert(rest, 0, target, (size_t)len);
 	*pos = 0;
 	return 0;
@@ -213,11 +216,14 @@ static int walk_open(int rootfd, const char *path, int flags, mode_t mode, int m
 					break;
 				continue;
 			}
-			if (fd >= 0 || errno != ELOOP || (flags & O_NOFOLLOW)) {
+			/* a symlink fails with ELOOP, or with ENOTDIR under
+			 * O_DIRECTORY; follow it unless told not to (the walk
+			 * below gives ENOTDIR itself for a non-directory) */
+			if (fd >= 0 || (flags & O_NOFOLLOW) ||
+			    (errno != ELOOP && (errno != ENOTDIR || !(flags & O_DIRECTORY)))) {
 				free(comp);
 				break;
 			}
-			/* a symlink: follow it unless told not to */
 		}
 		fd = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 && errno == ENOENT && mkdirs) {
@@ -265,7 +271,9 @@ int path_open_in_root(int rootfd, const char *path, int flags, mode_t mode,
 	if (!path_force_walk && have_openat2) {
 		struct kiln_open_how how = {
 			.flags = (uint64_t)(flags | O_CLOEXEC),
-			.mode = (flags & O_CREAT) ? mode : 0,
+			/* openat2 rejects a mode it does not use, and O_TMPFILE
+			 * uses one without O_CREAT */
+			.mode = ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? mode : 0,
 			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 		};
 		int tries = 0;
