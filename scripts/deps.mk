@@ -11,10 +11,13 @@ else
 deps-ready := $(deps-stamp)
 endif
 
-# (the kernel headers only need to exist: DEPS_DIR may be shared by
-# several output dirs, each with its own header links)
-$(deps-stamp): $(srctree)/scripts/deps.sh $(srctree)/scripts/deps.lock \
-		| $(kernel-headers)/.stamp
+# The stamp holds a hash of deps.lock and deps.sh: the libraries are rebuilt
+# when either one's content changes, not its mtime, so trees and output dirs
+# sharing one DEPS_DIR do not rebuild it for each other. (The kernel headers
+# only need to exist: each output dir has its own links.)
+deps-want := $(shell cat $(srctree)/scripts/deps.lock $(srctree)/scripts/deps.sh | sha256sum | cut -c1-64)
+deps-have := $(shell cat $(deps-stamp) 2>/dev/null)
+$(deps-stamp): $(if $(filter $(deps-want),$(deps-have)),,FORCE) | $(kernel-headers)/.stamp
 	$(Q)MAKEFLAGS= MAKEOVERRIDES= MFLAGS= CC="$(CC)" AR="$(AR)" RANLIB="$(CROSS_COMPILE)ranlib" \
 		$(srctree)/scripts/deps.sh build $(DEPS_SRC) $(DEPS_DIR) $(KILN_ARCH) $(kernel-headers)
 
@@ -22,3 +25,6 @@ $(deps-stamp): $(srctree)/scripts/deps.sh $(srctree)/scripts/deps.lock \
 deps: $(deps-ready)
 deps-fetch:
 	$(Q)$(srctree)/scripts/deps.sh fetch $(DEPS_SRC)
+
+.PHONY: FORCE
+FORCE:

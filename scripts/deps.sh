@@ -104,8 +104,17 @@ cmd_build() {
 	src=$1 out=$2 arch=$3 kh=$4
 	: "${CC:?}" "${AR:?}"
 	RANLIB=${RANLIB:-ranlib}
-	cmd_fetch "$src"
 	top=$out/$arch
+	mkdir -p "$top"
+	want=$(cat "$lock" "$here/deps.sh" | sha256sum | cut -c1-64)
+	# one builder per DEPS_DIR and arch; whoever waited finds it done
+	if [ -z "${KILN_DEPS_LOCKED:-}" ] && command -v flock >/dev/null; then
+		KILN_DEPS_LOCKED=1 exec flock "$top/.lock" "$0" build "$src" "$out" "$arch" "$kh"
+	fi
+	if [ "$(cat "$top/sysroot/.built" 2>/dev/null)" = "$want" ]; then
+		return 0
+	fi
+	cmd_fetch "$src"
 	build=$top/build
 	stage=$top/sysroot.tmp
 	rm -rf "$stage" && mkdir -p "$stage/include/cjson" "$stage/include/sys" "$stage/lib" "$build"
@@ -146,7 +155,7 @@ cmd_build() {
 	cp "$build/cjson/libcjson.a" "$stage/lib/"
 	cp "$build/cjson/cJSON.h" "$stage/include/cjson/"
 
-	sha256sum "$lock" | cut -d' ' -f1 > "$stage/.built"
+	echo "$want" > "$stage/.built"
 	rm -rf "$top/sysroot" && mv "$stage" "$top/sysroot"
 	rm -rf "$build"
 }
