@@ -9,8 +9,6 @@
 #include "cmd/cmd.h"
 #include "util/log.h"
 
-struct kiln_globals kiln_globals;
-
 static const struct opt global_opts[] = {
 	OPT_STRING_(0, "root", &kiln_globals.root, "DIR", "the image store (default $KILN_ROOT, "
 		    "else $XDG_DATA_HOME/kiln or ~/.local/share/kiln)"),

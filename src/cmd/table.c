@@ -4,6 +4,10 @@
 
 #include "cmd/cmd.h"
 
+/* here, not in main.c, so that unit tests (linked without main.o) can use
+ * commands that read the global options */
+struct kiln_globals kiln_globals;
+
 #define ENTRY(name, fn, sym, summary) { #name, IS_ENABLED(sym) ? fn : NULL, #sym, summary },
 static const struct cmd commands[] = {
 	KILN_COMMANDS(ENTRY)
