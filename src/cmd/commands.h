@@ -14,11 +14,11 @@
 	X(tag,     cmd_tag,     CONFIG_STORE,    "give an image another name") \
 	X(rmi,     cmd_rmi,     CONFIG_STORE,    "remove image names") \
 	X(prune,   cmd_prune,   CONFIG_STORE,    "remove unreferenced blobs and layers") \
-	X(save,    cmd_save,    CONFIG_STORE,    "write images to an archive") \
-	X(load,    cmd_load,    CONFIG_STORE,    "read images from an archive") \
-	X(import,  cmd_import,  CONFIG_STORE,    "make an image of a root filesystem tarball") \
-	X(export,  cmd_export,  CONFIG_STORE,    "write an image's root filesystem as a tarball") \
-	X(unpack,  cmd_unpack,  CONFIG_STORE,    "unpack an image's root filesystem into a directory") \
+	X(save,    cmd_save,    CONFIG_STORE_ARCHIVE, "write images to an archive") \
+	X(load,    cmd_load,    CONFIG_STORE_ARCHIVE, "read images from an archive") \
+	X(import,  cmd_import,  CONFIG_STORE_ROOTFS, "make an image of a root filesystem tarball") \
+	X(export,  cmd_export,  CONFIG_STORE_ROOTFS, "write an image's root filesystem as a tarball") \
+	X(unpack,  cmd_unpack,  CONFIG_STORE_ROOTFS, "unpack an image's root filesystem into a directory") \
 	X(pull,    cmd_pull,    CONFIG_REGISTRY, "fetch an image from a registry") \
 	X(push,    cmd_push,    CONFIG_REGISTRY, "send an image to a registry") \
 	X(login,   cmd_login,   CONFIG_REGISTRY, "store credentials for a registry") \

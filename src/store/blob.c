@@ -1,0 +1,199 @@
+/* blob.c: content-addressed blobs. A blob is written to kiln/ingest/,
+ * hashed as it goes, checked, fsynced and renamed to blobs/sha256/<hex>, so
+ * a blob file is always complete and no lock is needed to write one. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/internal.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+
+int store_blob_begin(struct store *st, struct store_blob *b, struct kerr *err)
+{
+	*b = (struct store_blob)STORE_BLOB_INIT;
+	if (store_hold(st, err) < 0)
+		return -1;
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned long long r;
+
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			r = (unsigned long long)getpid() * 2654435761u + (unsigned)tries;
+		b->tmpname = xasprintf("blob-%016llx", r);
+		b->fd = openat(st->ingestfd, b->tmpname, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (b->fd >= 0)
+			break;
+		free(b->tmpname);
+		b->tmpname = NULL;
+		if (errno != EEXIST)
+			return kerr_errno(err, errno, "cannot create a blob in '%s/kiln/ingest'",
+					  st->root);
+	}
+	if (b->fd < 0)
+		return kerr_set(err, "cannot create a blob in '%s/kiln/ingest'", st->root);
+	b->st = st;
+	sha256_init(&b->h);
+	return 0;
+}
+
+int store_blob_write(struct store_blob *b, const void *buf, size_t len, struct kerr *err)
+{
+	if (write_all(b->fd, buf, len) < 0)
+		return kerr_errno(err, errno, "cannot write a blob in '%s/kiln/ingest'", b->st->root);
+	sha256_update(&b->h, buf, len);
+	b->size += (int64_t)len;
+	return 0;
+}
+
+void store_blob_abort(struct store_blob *b)
+{
+	if (b->fd >= 0) {
+		unsigned char h[SHA256_LEN];
+
+		/* releases the hash context */
+		sha256_final(&b->h, h);
+		close(b->fd);
+		b->fd = -1;
+	}
+	if (b->tmpname) {
+		unlinkat(b->st->ingestfd, b->tmpname, 0);
+		free(b->tmpname);
+		b->tmpname = NULL;
+	}
+}
+
+int store_blob_commit(struct store_blob *b, const char *expected, char out[DIGEST_STR_LEN],
+		      struct kerr *err)
+{
+	unsigned char h[SHA256_LEN];
+	char got[DIGEST_STR_LEN];
+	struct stat sb;
+	int fd = b->fd;
+
+	b->fd = -1;
+	sha256_final(&b->h, h);
+	digest_format(h, got);
+	if (expected && strcmp(expected, got)) {
+		close(fd);
+		store_blob_abort(b);
+		return kerr_input(err, "digest mismatch: expected '%s', got '%s'", expected, got);
+	}
+	if (out)
+		memcpy(out, got, DIGEST_STR_LEN);
+	if (!fstatat(b->st->blobsfd, got + 7, &sb, 0)) {
+		/* already there: content addressing makes it the same bytes */
+		close(fd);
+		store_blob_abort(b);
+		return 0;
+	}
+	if (fsync(fd) < 0) {
+		kerr_errno(err, errno, "cannot write blob '%s'", got);
+		close(fd);
+		store_blob_abort(b);
+		return -1;
+	}
+	close(fd);
+	if (renameat(b->st->ingestfd, b->tmpname, b->st->blobsfd, got + 7) < 0) {
+		kerr_errno(err, errno, "cannot store blob '%s'", got);
+		store_blob_abort(b);
+		return -1;
+	}
+	free(b->tmpname);
+	b->tmpname = NULL;
+	if (fsync(b->st->blobsfd) < 0)
+		return kerr_errno(err, errno, "cannot store blob '%s'", got);
+	return 0;
+}
+
+int store_blob_put(struct store *st, const void *buf, size_t len, const char *expected,
+		   char out[DIGEST_STR_LEN], struct kerr *err)
+{
+	struct store_blob b;
+
+	if (store_blob_begin(st, &b, err) < 0)
+		return -1;
+	if (store_blob_write(&b, buf, len, err) < 0) {
+		store_blob_abort(&b);
+		return -1;
+	}
+	return store_blob_commit(&b, expected, out, err);
+}
+
+int store_blob_put_fd(struct store *st, int fd, const char *expected,
+		      char out[DIGEST_STR_LEN], struct kerr *err)
+{
+	struct store_blob b;
+	char buf[65536];
+
+	if (store_blob_begin(st, &b, err) < 0)
+		return -1;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			kerr_errno(err, errno, "cannot read blob data");
+			store_blob_abort(&b);
+			return -1;
+		}
+		if (!n)
+			break;
+		if (store_blob_write(&b, buf, (size_t)n, err) < 0) {
+			store_blob_abort(&b);
+			return -1;
+		}
+	}
+	return store_blob_commit(&b, expected, out, err);
+}
+
+int store_blob_open(struct store *st, const char *digest, struct kerr *err)
+{
+	const char *hex = store_digest_hex(digest, err);
+	int fd;
+
+	if (!hex)
+		return -1;
+	fd = openat(st->blobsfd, hex, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return kerr_set(err, "blob '%s' is missing from '%s'", digest, st->root);
+		return kerr_errno(err, errno, "cannot open blob '%s'", digest);
+	}
+	return fd;
+}
+
+int store_blob_read(struct store *st, const char *digest, size_t limit, struct strbuf *out,
+		    struct kerr *err)
+{
+	cleanup_close int fd = store_blob_open(st, digest, err);
+	unsigned char h[SHA256_LEN];
+	char got[DIGEST_STR_LEN];
+
+	if (fd < 0)
+		return -1;
+	strbuf_reset(out);
+	if (strbuf_read_fd(out, fd, limit, err) < 0)
+		return kerr_wrap(err, "blob '%s'", digest);
+	sha256_buf(out->buf, out->len, h);
+	digest_format(h, got);
+	if (strcmp(got, digest))
+		return kerr_set(err, "blob '%s' is corrupt (its content hashes to '%s')", digest, got);
+	return 0;
+}
+
+bool store_blob_exists(struct store *st, const char *digest)
+{
+	struct kerr err = KERR_INIT;
+	const char *hex = store_digest_hex(digest, &err);
+	struct stat sb;
+
+	kerr_clear(&err);
+	return hex && !fstatat(st->blobsfd, hex, &sb, 0);
+}

@@ -1,0 +1,95 @@
+/* image.c: loading an image from the store: index.json's entry, through an
+ * index to the host's manifest when it is one, then the config. Every blob
+ * read is hash-checked; a bad one is the store's failure (exit 1). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/media.h"
+#include "store/internal.h"
+#include "util/xalloc.h"
+
+static int pick_from_index(struct store *st, const struct oci_descriptor *d,
+			   struct oci_descriptor *out, struct kerr *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct oci_index idx;
+	int i;
+
+	if (store_blob_read(st, d->digest, STORE_JSON_LIMIT, &sb, err) < 0) {
+		strbuf_release(&sb);
+		return -1;
+	}
+	i = oci_index_parse(sb.buf, sb.len, &idx, 0, err);
+	strbuf_release(&sb);
+	if (i < 0) {
+		oci_index_clear(&idx);
+		return kerr_wrap(err, "'%s'", d->digest);
+	}
+	i = img_index_select(&idx, NULL);
+	if (i < 0) {
+		struct oci_platform host = OCI_PLATFORM_INIT;
+		char *p;
+
+		img_platform_host(&host);
+		p = img_platform_format(&host);
+		kerr_set(err, "index '%s' has no manifest for %s", d->digest, p);
+		free(p);
+		oci_platform_clear(&host);
+		oci_index_clear(&idx);
+		return -1;
+	}
+	oci_descriptor_copy(out, &idx.manifests[i]);
+	oci_index_clear(&idx);
+	return 0;
+}
+
+int store_image_load(struct store *st, const struct oci_descriptor *d,
+		     struct store_image *img, struct kerr *err)
+{
+	struct strbuf cfg = STRBUF_INIT;
+	int r;
+
+	memset(img, 0, sizeof(*img));
+	img->manifest_json = (struct strbuf)STRBUF_INIT;
+	oci_manifest_init(&img->manifest);
+	if (oci_media_kind(d->media_type) == OCI_MEDIA_INDEX) {
+		if (pick_from_index(st, d, &img->desc, err) < 0)
+			return store_corrupt(err);
+	} else if (oci_media_kind(d->media_type) == OCI_MEDIA_MANIFEST) {
+		oci_descriptor_copy(&img->desc, d);
+	} else {
+		return kerr_input(err, "'%s' is a '%s', not an image", d->digest, d->media_type);
+	}
+	oci_manifest_clear(&img->manifest);
+	if (store_blob_read(st, img->desc.digest, STORE_JSON_LIMIT, &img->manifest_json, err) < 0 ||
+	    oci_manifest_parse(img->manifest_json.buf, img->manifest_json.len, &img->manifest, err) < 0) {
+		kerr_wrap(err, "'%s'", img->desc.digest);
+		return store_corrupt(err);
+	}
+	r = store_blob_read(st, img->manifest.config.digest, STORE_JSON_LIMIT, &cfg, err);
+	if (r >= 0)
+		r = img_config_parse(cfg.buf, cfg.len, &img->config, err);
+	strbuf_release(&cfg);
+	if (r < 0) {
+		kerr_wrap(err, "'%s'", img->manifest.config.digest);
+		return store_corrupt(err);
+	}
+	return 0;
+}
+
+int64_t store_image_size(const struct store_image *img)
+{
+	int64_t n = img->manifest.config.size;
+
+	for (size_t i = 0; i < img->manifest.nlayers; i++)
+		n += img->manifest.layers[i].size;
+	return n;
+}
+
+void store_image_clear(struct store_image *img)
+{
+	oci_descriptor_clear(&img->desc);
+	oci_manifest_clear(&img->manifest);
+	strbuf_release(&img->manifest_json);
+	img_config_clear(&img->config);
+}

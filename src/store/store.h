@@ -1,0 +1,125 @@
+/* store.h: the local image store: an OCI image layout (oci-layout,
+ * index.json, blobs/sha256/) with tags as org.opencontainers.image.ref.name,
+ * plus kiln/ beside it for locks, blob temp files and unpacked layers. */
+#ifndef KILN_STORE_STORE_H
+#define KILN_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "image/config.h"
+#include "image/index.h"
+#include "image/manifest.h"
+#include "util/err.h"
+#include "util/sha256.h"
+#include "util/strbuf.h"
+#include "util/strvec.h"
+
+struct store {
+	char *root;
+	int dirfd;	/* the layout */
+	int blobsfd;	/* blobs/sha256 */
+	int kilnfd;	/* kiln/ */
+	int ingestfd;	/* kiln/ingest: blob temp files */
+	int layersfd;	/* kiln/layers: unpacked layers by diff_id */
+	int gcfd;	/* kiln/gc.lock once store_hold ran, else -1 */
+};
+
+#define STORE_INIT { NULL, -1, -1, -1, -1, -1, -1 }
+
+/* --root, else $KILN_ROOT, else $XDG_DATA_HOME/kiln, else ~/.local/share/kiln;
+ * caller frees */
+char *store_default_root(struct kerr *err);
+/* opens (creating when needed) the store named by kiln_globals.root or the
+ * default */
+int store_open(struct store *st, struct kerr *err);
+int store_open_root(struct store *st, const char *root, struct kerr *err);
+void store_close(struct store *st);
+/* Keeps prune away until store_close: call before writing blobs that
+ * index.json does not name yet. Blocks while a prune runs. */
+int store_hold(struct store *st, struct kerr *err);
+
+/* blobs: written without a lock, hashed while written, renamed into place */
+struct store_blob {
+	struct store *st;
+	int fd;
+	char *tmpname;
+	struct sha256 h;
+	int64_t size;
+};
+
+#define STORE_BLOB_INIT { .fd = -1 }
+
+int store_blob_begin(struct store *st, struct store_blob *b, struct kerr *err);
+int store_blob_write(struct store_blob *b, const void *buf, size_t len, struct kerr *err);
+/* expected (may be NULL) must match, else the temp file goes and the error
+ * names both digests; out receives the digest */
+int store_blob_commit(struct store_blob *b, const char *expected, char out[DIGEST_STR_LEN],
+		      struct kerr *err);
+void store_blob_abort(struct store_blob *b);
+int store_blob_put(struct store *st, const void *buf, size_t len, const char *expected,
+		   char out[DIGEST_STR_LEN], struct kerr *err);
+int store_blob_put_fd(struct store *st, int fd, const char *expected,
+		      char out[DIGEST_STR_LEN], struct kerr *err);
+/* an fd to read the blob; a missing blob is a failure naming the digest */
+int store_blob_open(struct store *st, const char *digest, struct kerr *err);
+/* the whole blob (at most limit bytes), its hash checked */
+int store_blob_read(struct store *st, const char *digest, size_t limit, struct strbuf *out,
+		    struct kerr *err);
+bool store_blob_exists(struct store *st, const char *digest);
+
+/* index.json: read without a lock (it is replaced atomically); updated by
+ * fn under kiln/index.lock. fn returns < 0 on error, 0 for no change, 1 to
+ * write the index back. */
+typedef int (*store_index_fn)(struct store *st, struct oci_index *idx, void *arg,
+			      struct kerr *err);
+int store_index_read(struct store *st, struct oci_index *idx, struct kerr *err);
+int store_index_update(struct store *st, store_index_fn fn, void *arg, struct kerr *err);
+
+/* an image as the store holds it: an index.json entry, resolved to one
+ * manifest (an index picks the host's platform) and its config */
+struct store_image {
+	struct oci_descriptor desc;	/* the manifest's descriptor */
+	struct oci_manifest manifest;
+	struct strbuf manifest_json;
+	struct img_config config;
+};
+
+int store_image_load(struct store *st, const struct oci_descriptor *d,
+		     struct store_image *img, struct kerr *err);
+/* config plus layer blobs, in bytes */
+int64_t store_image_size(const struct store_image *img);
+void store_image_clear(struct store_image *img);
+
+/* refs: names are stored in docker's short form (app:1, reg:5000/x:1) */
+/* the position in idx of the image name (a reference or an ID prefix) names;
+ * -1 with an input error when there is none */
+int store_resolve(struct store *st, const struct oci_index *idx, const char *name,
+		  struct kerr *err);
+/* names d with name (moving the name if it named another image, which stays
+ * as <none>); the caller holds the store when d's blobs are new */
+int store_tag(struct store *st, const struct oci_descriptor *d, const char *name,
+	      struct kerr *err);
+/* removes one name; an image left without names is removed */
+int store_untag(struct store *st, const char *name, struct strvec *report, struct kerr *err);
+/* 'kiln rmi': a name untags, an ID removes the image (all its names with
+ * force); report gets "Untagged: x" / "Deleted: sha256:..." lines */
+int store_remove(struct store *st, const char *name, bool force, struct strvec *report,
+		 struct kerr *err);
+
+/* gc: drops <none> images, then every blob, temp file and unpacked layer
+ * that index.json does not reach; waits for holders */
+struct store_prune_stats {
+	uint64_t bytes;
+	unsigned blobs;
+	unsigned layers;
+	unsigned images;
+};
+int store_prune(struct store *st, struct store_prune_stats *stats, struct kerr *err);
+
+/* the unpacked-layer cache: kiln/layers/<diffid-hex>; caller frees */
+char *store_layer_path(struct store *st, const char *diff_id);
+int store_layers_dirfd(struct store *st);
+
+#endif
