@@ -75,3 +75,20 @@ $(objtree)/tests/fuzz/bin/%: $(srctree)/tests/fuzz/%.c $(lib-objs) $(flags-file)
 fuzz: $(fuzzers)
 print-fuzz:
 	@printf '%s\n' $(fuzzers)
+
+# Benchmarks: each tests/bench/*.c is a program linked with kiln's objects
+# in the normal (static) configuration: make O=dir bench, then run the
+# scripts in tests/bench/ with that dir.
+bench-progs := $(patsubst $(srctree)/tests/bench/%.c,$(objtree)/tests/bench/bin/%,\
+	$(wildcard $(srctree)/tests/bench/*.c))
+
+$(objtree)/tests/bench/bin/%: $(srctree)/tests/bench/%.c $(lib-objs) $(flags-file) | $(autoconf)
+	$(quiet) BENCH $(patsubst $(objtree)/%,%,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -MMD -MF $@.d -o $@ $< $(lib-objs) $(LDFLAGS) $(LIBS)
+	$(Q)sed -i -e 's|^[^:]*:|$@:|' $@.d
+
+-include $(addsuffix .d,$(bench-progs))
+
+.PHONY: bench
+bench: $(bench-progs)
