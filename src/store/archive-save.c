@@ -1,0 +1,293 @@
+/* archive-save.c: 'kiln save': the store's images as a docker-archive or an
+ * oci-archive, one deterministic tar streamed to an fd, blobs never in memory. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image/media.h"
+#include "image/ref.h"
+#include "layer/tar-write.h"
+#include "store/archive.h"
+#include "store/internal.h"
+#include "util/cleanup.h"
+#include "util/xalloc.h"
+
+/* one image in the archive with every name it goes by */
+struct item {
+	struct oci_descriptor desc;	/* its manifest */
+	struct oci_manifest manifest;
+	struct strvec tags;
+};
+
+/* what the tar holds: a directory, a store blob, or bytes built here */
+struct entry {
+	char *path;
+	char type;
+	const char *digest;	/* a blob */
+	int64_t size;
+	struct strbuf data;	/* else the content */
+};
+
+struct save {
+	struct item *items;
+	size_t nitems, items_alloc;
+	struct entry *ents;
+	size_t nents, ents_alloc;
+};
+
+static struct entry *add_entry(struct save *s, char type, const char *path)
+{
+	struct entry *e;
+
+	s->ents = xgrow(s->ents, sizeof(*s->ents), s->nents + 1, &s->ents_alloc);
+	e = &s->ents[s->nents++];
+	*e = (struct entry){ .path = xstrdup(path), .type = type, .data = STRBUF_INIT };
+	return e;
+}
+
+static void add_blob(struct save *s, const struct oci_descriptor *d)
+{
+	char *path = xasprintf("blobs/sha256/%s", d->digest + 7);
+
+	for (size_t i = 0; i < s->nents; i++)
+		if (!strcmp(s->ents[i].path, path)) {
+			free(path);
+			return;
+		}
+	add_entry(s, TAR_REG, path)->digest = d->digest;
+	s->ents[s->nents - 1].size = d->size;
+	free(path);
+}
+
+static void add_json(struct save *s, const char *path, cJSON *v)
+{
+	char *text = json_print(v);
+
+	strbuf_addstr(&add_entry(s, TAR_REG, path)->data, text);
+	free(text);
+	cJSON_Delete(v);
+}
+
+/* finds names[k]'s image; an image named twice is one item with two tags */
+static int add_item(struct save *s, struct store *st, const struct oci_index *idx,
+		    const char *name, struct kerr *err)
+{
+	int i = store_resolve(st, idx, name, err);
+	const char *ref;
+	struct store_image img;
+	struct item *it = NULL;
+
+	if (i < 0)
+		return -1;
+	if (store_image_load(st, &idx->manifests[i], &img, err) < 0) {
+		store_image_clear(&img);
+		return kerr_wrap(err, "image '%s'", name);
+	}
+	for (size_t k = 0; k < s->nitems && !it; k++)
+		if (!strcmp(s->items[k].desc.digest, img.desc.digest))
+			it = &s->items[k];
+	if (!it) {
+		s->items = xgrow(s->items, sizeof(*s->items), s->nitems + 1, &s->items_alloc);
+		it = &s->items[s->nitems++];
+		*it = (struct item){ .desc = OCI_DESCRIPTOR_INIT, .tags = STRVEC_INIT };
+		oci_descriptor_copy(&it->desc, &img.desc);
+		img_map_del(&it->desc.annotations, OCI_ANNOT_REF_NAME);
+		it->manifest = img.manifest;
+		memset(&img.manifest, 0, sizeof(img.manifest));
+	}
+	/* an ID names no tag, as with docker save */
+	ref = oci_descriptor_ref_name(&idx->manifests[i]);
+	if (ref && !(img_ref_is_id_prefix(name) && strcmp(name, ref))) {
+		bool dup = false;
+
+		for (size_t k = 0; k < it->tags.n; k++)
+			dup |= !strcmp(it->tags.v[k], ref);
+		if (!dup)
+			strvec_push(&it->tags, ref);
+	}
+	store_image_clear(&img);
+	return 0;
+}
+
+/* "app:1" -> "app", "1" for the repositories file */
+static void split_tag(const char *name, char **repo, const char **tag)
+{
+	const char *slash = strrchr(name, '/');
+	const char *colon = strrchr(name, ':');
+
+	if (colon && (!slash || colon > slash)) {
+		*repo = xstrndup(name, (size_t)(colon - name));
+		*tag = colon + 1;
+	} else {
+		*repo = xstrdup(name);
+		*tag = "latest";
+	}
+}
+
+static void plan_docker(struct save *s)
+{
+	cJSON *arr = cJSON_CreateArray(), *repos = cJSON_CreateObject();
+
+	for (size_t i = 0; i < s->nitems; i++) {
+		struct item *it = &s->items[i];
+		cJSON *o = cJSON_CreateObject(), *tags = cJSON_CreateArray();
+		cJSON *layers = cJSON_CreateArray();
+		char *p = xasprintf("blobs/sha256/%s", it->manifest.config.digest + 7);
+
+		cJSON_AddStringToObject(o, "Config", p);
+		free(p);
+		add_blob(s, &it->manifest.config);
+		for (size_t k = 0; k < it->tags.n; k++) {
+			char *repo;
+			const char *tag;
+			cJSON *r;
+
+			cJSON_AddItemToArray(tags, cJSON_CreateString(it->tags.v[k]));
+			split_tag(it->tags.v[k], &repo, &tag);
+			r = cJSON_GetObjectItemCaseSensitive(repos, repo);
+			if (!r)
+				r = cJSON_AddObjectToObject(repos, repo);
+			free(repo);
+			/* docker wants the top layer's v1 ID; there is none
+			 * here, and docker and podman read manifest.json */
+			if (!cJSON_GetObjectItemCaseSensitive(r, tag))
+				cJSON_AddStringToObject(r, tag, it->manifest.config.digest + 7);
+		}
+		cJSON_AddItemToObject(o, "RepoTags", tags);
+		for (size_t k = 0; k < it->manifest.nlayers; k++) {
+			p = xasprintf("blobs/sha256/%s", it->manifest.layers[k].digest + 7);
+			cJSON_AddItemToArray(layers, cJSON_CreateString(p));
+			free(p);
+			add_blob(s, &it->manifest.layers[k]);
+		}
+		cJSON_AddItemToObject(o, "Layers", layers);
+		cJSON_AddItemToArray(arr, o);
+	}
+	add_json(s, "manifest.json", arr);
+	add_json(s, "repositories", repos);
+}
+
+static void plan_oci(struct save *s)
+{
+	struct oci_index idx;
+	char *text;
+
+	oci_index_init(&idx);
+	for (size_t i = 0; i < s->nitems; i++) {
+		struct item *it = &s->items[i];
+
+		add_blob(s, &it->desc);
+		add_blob(s, &it->manifest.config);
+		for (size_t k = 0; k < it->manifest.nlayers; k++)
+			add_blob(s, &it->manifest.layers[k]);
+		if (!it->tags.n)
+			oci_index_add(&idx, &it->desc);
+		for (size_t k = 0; k < it->tags.n; k++) {
+			size_t at = oci_index_add(&idx, &it->desc);
+
+			img_map_set(&idx.manifests[at].annotations, OCI_ANNOT_REF_NAME,
+				    it->tags.v[k]);
+		}
+	}
+	text = oci_index_json(&idx);
+	strbuf_addstr(&add_entry(s, TAR_REG, "index.json")->data, text);
+	free(text);
+	oci_index_clear(&idx);
+	strbuf_addstr(&add_entry(s, TAR_REG, MT_OCI_LAYOUT_FILE)->data,
+		      "{\"imageLayoutVersion\":\"" OCI_LAYOUT_VERSION "\"}");
+}
+
+static int by_path(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *)a)->path, ((const struct entry *)b)->path);
+}
+
+static int write_entry(struct tar_writer *w, struct store *st, const struct entry *e,
+		       struct kerr *err)
+{
+	struct tar_entry te = TAR_ENTRY_INIT;
+	cleanup_close int fd = -1;
+	struct stat sb;
+
+	te.path = e->path;
+	te.type = e->type;
+	te.mode = e->type == TAR_DIR ? 0755 : 0644;
+	te.size = e->type == TAR_DIR ? 0 : e->digest ? (uint64_t)e->size : e->data.len;
+	if (e->digest) {
+		fd = store_blob_open(st, e->digest, err);
+		if (fd < 0)
+			return -1;
+		if (fstat(fd, &sb) < 0)
+			return kerr_errno(err, errno, "cannot stat blob '%s'", e->digest);
+		if (sb.st_size != e->size)
+			return kerr_set(err, "blob '%s' has %lld bytes, its descriptor says %lld",
+					e->digest, (long long)sb.st_size, (long long)e->size);
+	}
+	if (tar_write_header(w, &te, err) < 0)
+		return -1;
+	if (e->digest)
+		return tar_write_fd(w, fd, err);
+	if (e->data.len)
+		return tar_write_data(w, e->data.buf, e->data.len, err);
+	return 0;
+}
+
+static int write_tar(struct save *s, struct store *st, int out_fd, struct kerr *err)
+{
+	struct layer_opts o = LAYER_OPTS_INIT;
+	struct layer_sink *sink = layer_sink_fd(out_fd);
+	struct tar_writer w;
+	int r = 0;
+
+	o.mtime_policy = LAYER_MTIME_SET;
+	o.timestamp = 0;
+	tar_writer_init(&w, sink, &o);
+	qsort(s->ents, s->nents, sizeof(*s->ents), by_path);
+	for (size_t i = 0; i < s->nents && r >= 0; i++)
+		r = write_entry(&w, st, &s->ents[i], err);
+	if (r >= 0)
+		r = tar_write_end(&w, err);
+	if (r >= 0)
+		r = layer_sink_finish(sink, err);
+	tar_writer_release(&w);
+	layer_sink_free(sink);
+	return r;
+}
+
+int store_archive_save(struct store *st, char **names, size_t n,
+		       enum store_archive_format fmt, int out_fd, struct kerr *err)
+{
+	struct save s = { 0 };
+	struct oci_index idx;
+	int r = 0;
+
+	/* prune must not take blobs from under the tar being written */
+	if (store_hold(st, err) < 0 || store_index_read(st, &idx, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = add_item(&s, st, &idx, names[i], err);
+	oci_index_clear(&idx);
+	if (r >= 0) {
+		add_entry(&s, TAR_DIR, "blobs");
+		add_entry(&s, TAR_DIR, "blobs/sha256");
+		if (fmt == STORE_ARCHIVE_DOCKER)
+			plan_docker(&s);
+		else
+			plan_oci(&s);
+		r = write_tar(&s, st, out_fd, err);
+	}
+	for (size_t i = 0; i < s.nitems; i++) {
+		oci_descriptor_clear(&s.items[i].desc);
+		oci_manifest_clear(&s.items[i].manifest);
+		strvec_clear(&s.items[i].tags);
+	}
+	for (size_t i = 0; i < s.nents; i++) {
+		free(s.ents[i].path);
+		strbuf_release(&s.ents[i].data);
+	}
+	free(s.items);
+	free(s.ents);
+	return r;
+}
