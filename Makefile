@@ -56,9 +56,14 @@ demo:
 	$(Q)$(MAKE) -s -f $(srctree)/Makefile all
 	$(Q)$(objtree)/kiln version
 
+# Only what the build made: with O unset, objtree is the source tree.
 clean:
-	$(Q)rm -rf $(objtree)/src $(objtree)/arch $(objtree)/tests/unit/bin \
-		$(objtree)/kiln $(objtree)/kiln_unstripped $(objtree)/libkiln.a \
+	$(Q)for d in src arch tests; do \
+		[ ! -d $(objtree)/$$d ] || find $(objtree)/$$d \( -name '*.o' -o -name '*.cmd' \
+			-o -name '*.d' -o -name '*.tmp' \) -type f -exec rm -f {} +; \
+	done
+	$(Q)rm -rf $(objtree)/tests/unit/bin $(objtree)/tests/fuzz/bin $(objtree)/tests/bench/bin \
+		$(objtree)/kiln $(objtree)/kiln_unstripped \
 		$(objtree)/.kiln-objs $(objtree)/.kiln-flags $(objtree)/out
 
 distclean: clean

@@ -34,42 +34,44 @@ endif
 kconfig-tool-check = @command -v $(KCONFIG_CONF) >/dev/null || { \
 	echo "kiln: '$(KCONFIG_CONF)' not found; run: make demo (or apt-get install kconfig-frontends-nox)" >&2; exit 2; }
 
-$(objtree)/.mkdir:
-	$(Q)mkdir -p $(objtree)/include/config $(objtree)/include/generated
-	$(Q)touch $@
+# the directories themselves as order-only prerequisites: they are made
+# whenever missing, whatever else a copied or cleaned tree still holds
+kconfig-dirs := $(objtree)/include/config $(objtree)/include/generated
+$(kconfig-dirs):
+	$(Q)mkdir -p $@
 
 # make defconfig DEFCONFIG=file loads a minimal config saved by savedefconfig
-defconfig alldefconfig: | $(objtree)/.mkdir
+defconfig alldefconfig: | $(kconfig-dirs)
 	$(kconfig-tool-check)
 	$(Q)$(conf) $(if $(DEFCONFIG),--defconfig=$(abspath $(DEFCONFIG)),--alldefconfig) $(srctree)/Kconfig
 
-allnoconfig allyesconfig randconfig olddefconfig oldconfig listnewconfig: | $(objtree)/.mkdir
+allnoconfig allyesconfig randconfig olddefconfig oldconfig listnewconfig: | $(kconfig-dirs)
 	$(kconfig-tool-check)
 	$(Q)$(conf) --$@ $(srctree)/Kconfig
 
-$(addsuffix _defconfig,$(boards)): %_defconfig: | $(objtree)/.mkdir
+$(addsuffix _defconfig,$(boards)): %_defconfig: | $(kconfig-dirs)
 	$(kconfig-tool-check)
 	$(Q)$(conf) --defconfig=$(srctree)/board/$*/defconfig $(srctree)/Kconfig
 
-savedefconfig: | $(objtree)/.mkdir
+savedefconfig: | $(kconfig-dirs)
 	$(kconfig-tool-check)
 	$(Q)$(conf) --savedefconfig=$(objtree)/defconfig $(srctree)/Kconfig
 	$(quiet) GEN $(objtree)/defconfig
 
-menuconfig: | $(objtree)/.mkdir
+menuconfig: | $(kconfig-dirs)
 	$(Q)command -v $(KCONFIG_MCONF) >/dev/null || { \
 		echo "kiln: '$(KCONFIG_MCONF)' not found; apt-get install kconfig-frontends-nox" >&2; exit 2; }
 	$(Q)$(kconfig-env) $(KCONFIG_MCONF) $(srctree)/Kconfig
 
 # A build without .config starts from the defaults, as BusyBox does.
-$(kconfig): | $(objtree)/.mkdir
+$(kconfig): | $(kconfig-dirs)
 	$(kconfig-tool-check)
 	@echo "kiln: no .config in $(objtree): using defconfig"
 	$(Q)$(conf) --alldefconfig $(srctree)/Kconfig
 
 # silentoldconfig rewrites autoconf.h every time but touches the per-symbol
 # files only for symbols whose value changed: objects depend on those.
-$(autoconf): $(kconfig) $(kconfig-files) | $(objtree)/.mkdir
+$(autoconf): $(kconfig) $(kconfig-files) | $(kconfig-dirs)
 	$(kconfig-tool-check)
 	$(quiet) CONFIG $(kconfig)
 	$(Q)$(conf) --olddefconfig $(srctree)/Kconfig

@@ -97,7 +97,7 @@ kh-asm := $(firstword $(wildcard $(addsuffix /asm,$(kh-search))))
 kh-root := $(patsubst %/asm,%,$(kh-asm))
 kh-linux := $(firstword $(wildcard $(kh-root)/linux) /usr/include/linux)
 kh-generic := $(firstword $(wildcard $(kh-root)/asm-generic) /usr/include/asm-generic)
-$(kernel-headers)/.stamp: $(flags-file) | $(objtree)/.mkdir
+$(kernel-headers)/.stamp: $(flags-file) | $(kconfig-dirs)
 	$(Q)test -n "$(kh-asm)" || { echo "kiln: no kernel headers for $(KILN_ARCH) (linux-libc-dev)" >&2; exit 2; }
 	$(Q)mkdir -p $(kernel-headers)
 	$(Q)ln -sfn $(kh-linux) $(kernel-headers)/linux

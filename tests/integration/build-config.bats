@@ -197,6 +197,22 @@ check_board() {
 	[ ! -e "$out/.config" ] && [ ! -e "$out/include" ]
 }
 
+@test "clean in the source tree removes build output, never sources" {
+	local tree=$BATS_FILE_TMPDIR/intree
+	copy_tree "$tree"
+	make -s -C "$tree" DEPS_DIR="$DEPS" DEPS_SRC="$DEPS_SRC" KILN_DEPS_OFFLINE=1 allnoconfig
+	make -s -C "$tree" DEPS_DIR="$DEPS" DEPS_SRC="$DEPS_SRC" KILN_DEPS_OFFLINE=1 -j2
+	[ -f "$tree/src/main.o" ] && [ -x "$tree/kiln" ]
+	before=$(cd "$tree" && find src arch tests scripts board -type f ! -name '*.o' ! -name '*.cmd' | sort | md5sum)
+	make -s -C "$tree" clean
+	[ ! -e "$tree/src/main.o" ] && [ ! -e "$tree/kiln" ] && [ -f "$tree/src/main.c" ]
+	[ -f "$tree/arch/Kconfig" ] && [ -f "$tree/arch/amd64/platform.c" ]
+	after=$(cd "$tree" && find src arch tests scripts board -type f | sort | md5sum)
+	[ "$before" = "$after" ]
+	make -s -C "$tree" distclean
+	[ ! -e "$tree/.config" ] && [ -f "$tree/Kconfig" ]
+}
+
 @test "an unknown ARCH is a clear error" {
 	run make -C "$TREE" O="$BATS_FILE_TMPDIR/badarch" ARCH=vax
 	[ "$status" -ne 0 ]
