@@ -4,67 +4,29 @@
 #include <string.h>
 
 #include "build/plan-internal.h"
+#include "util/arena.h"
 #include "util/xalloc.h"
 
 /* ---- arena ---- */
 
-struct pa_chunk {
-	struct pa_chunk *next;
-	size_t used, size;
-	_Alignas(16) unsigned char data[];
-};
-
-#define PA_CHUNK (16u << 10)
-
 void *pa_alloc(struct plan_arena *a, size_t n)
 {
-	struct pa_chunk *c = a->head;
-	void *p;
-
-	n = (n + 15) & ~(size_t)15;
-	if (!c || c->size - c->used < n) {
-		size_t size = n > PA_CHUNK / 2 ? n : PA_CHUNK;
-
-		c = xmalloc(sizeof(*c) + size);
-		c->used = 0;
-		c->size = size;
-		/* a big block goes behind the current chunk, which keeps its room */
-		if (a->head && size != PA_CHUNK) {
-			c->next = a->head->next;
-			a->head->next = c;
-		} else {
-			c->next = a->head;
-			a->head = c;
-		}
-	}
-	p = c->data + c->used;
-	c->used += n;
-	memset(p, 0, n);
-	return p;
+	return arena_alloc(&a->mem, n);
 }
 
 const char *pa_strdup(struct plan_arena *a, const char *s)
 {
-	size_t n = strlen(s) + 1;
-
-	return memcpy(pa_alloc(a, n), s, n);
+	return arena_strndup(&a->mem, s, strlen(s));
 }
 
 void *pa_memdup(struct plan_arena *a, const void *p, size_t n, size_t size)
 {
-	if (n == 0)
-		return NULL;
-	return memcpy(pa_alloc(a, xmul(n, size)), p, n * size);
+	return arena_memdup(&a->mem, p, xmul(n, size));
 }
 
 void pa_free(struct plan_arena *a)
 {
-	while (a->head) {
-		struct pa_chunk *next = a->head->next;
-
-		free(a->head);
-		a->head = next;
-	}
+	arena_release(&a->mem);
 }
 
 /* ---- map ---- */

@@ -7,14 +7,14 @@
 
 #include "build/plan.h"
 #include "dockerfile/shell.h"
+#include "util/arena.h"
 
 /* ---- plan-env.c: memory and scopes ---- */
 
 /* Everything a stage's expansion produces lives in one arena, so expanding
  * the stage again (after ONBUILD triggers) frees the old result at once. */
-struct pa_chunk;
 struct plan_arena {
-	struct pa_chunk *head;
+	struct arena mem;
 };
 
 void *pa_alloc(struct plan_arena *a, size_t n);	/* zeroed */
