@@ -124,10 +124,10 @@ int meta_file(struct extract *x, int fd, const struct tar_entry *e, struct kerr 
 	return 0;
 }
 
-int meta_at(struct extract *x, int parentfd, const char *name,
-	    const struct tar_entry *e, struct kerr *err)
+/* gives parentfd/name the owner the entry asks for, when owner() says so */
+static int chown_at(struct extract *x, int parentfd, const char *name,
+		    const struct tar_entry *e, struct kerr *err)
 {
-	struct timespec ts[2];
 	uid_t uid;
 	gid_t gid;
 	int r = owner(x, e, &uid, &gid, err);
@@ -136,6 +136,16 @@ int meta_at(struct extract *x, int parentfd, const char *name,
 		return -1;
 	if (r && fchownat(parentfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return kerr_errno(err, errno, "cannot change the owner of '%s'", e->path);
+	return 0;
+}
+
+int meta_at(struct extract *x, int parentfd, const char *name,
+	    const struct tar_entry *e, struct kerr *err)
+{
+	struct timespec ts[2];
+
+	if (chown_at(x, parentfd, name, e, err) < 0)
+		return -1;
 	/* mknod applied the umask; symlinks have no mode of their own */
 	if (e->type != TAR_SYMLINK &&
 	    fchmodat(parentfd, name, e->mode & 0777, 0) < 0)
@@ -166,14 +176,9 @@ int meta_dir(struct extract *x, int parentfd, const char *name,
 	     const struct tar_entry *e, struct kerr *err)
 {
 	cleanup_close int fd = -1;
-	uid_t uid;
-	gid_t gid;
-	int r = owner(x, e, &uid, &gid, err);
 
-	if (r < 0)
+	if (chown_at(x, parentfd, name, e, err) < 0)
 		return -1;
-	if (r && fchownat(parentfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-		return kerr_errno(err, errno, "cannot change the owner of '%s'", e->path);
 	if (e->nxattrs)
 		fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	set_xattrs(x, fd, e);
