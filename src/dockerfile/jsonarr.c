@@ -174,6 +174,18 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* an object member's key and its ':' (not the value) */
+static bool scan_key(struct scan *sc)
+{
+	if (sc->i >= sc->n || sc->s[sc->i] != '"' || !scan_string(sc, NULL))
+		return false;
+	skip_ws(sc);
+	if (sc->i >= sc->n || sc->s[sc->i] != ':')
+		return false;
+	sc->i++;
+	return true;
+}
+
 static bool scan_number(struct scan *sc)
 {
 	const char *s = sc->s;
@@ -257,14 +269,8 @@ enum df_json_result df_json_strings(const char *s, size_t n, struct df_arena *a,
 				depth--;
 				break;
 			}
-			if (stack[depth - 1] == '{') {
-				if (sc.i >= n || s[sc.i] != '"' || !scan_string(&sc, NULL))
-					goto out;
-				skip_ws(&sc);
-				if (sc.i >= n || s[sc.i] != ':')
-					goto out;
-				sc.i++;
-			}
+			if (stack[depth - 1] == '{' && !scan_key(&sc))
+				goto out;
 			continue;
 		case '"':
 			strbuf_reset(&str);
@@ -300,12 +306,8 @@ enum df_json_result df_json_strings(const char *s, size_t n, struct df_arena *a,
 			sc.i++;
 			if (stack[depth - 1] == '{') {
 				skip_ws(&sc);
-				if (sc.i >= n || s[sc.i] != '"' || !scan_string(&sc, NULL))
+				if (!scan_key(&sc))
 					goto out;
-				skip_ws(&sc);
-				if (sc.i >= n || s[sc.i] != ':')
-					goto out;
-				sc.i++;
 			}
 			break;
 		}
