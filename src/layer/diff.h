@@ -1,0 +1,53 @@
+/* diff.h: the changes of a build step as layer entries, from an overlayfs
+ * upper directory or by comparing a tree with a record taken before. */
+#ifndef KILN_LAYER_DIFF_H
+#define KILN_LAYER_DIFF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "layer/layer.h"
+#include "util/err.h"
+
+/* an owner to record for path instead of the one on disk */
+struct layer_owner {
+	const char *path;	/* "etc/x": relative, clean, no leading slash */
+	unsigned uid, gid;
+};
+
+struct layer_diff_opts {
+	const struct layer_owner *owners;	/* sorted by path (strcmp) */
+	size_t nowners;
+};
+
+/*
+ * The upper directory of an overlay mounted with userxattr, as entries of
+ * lw: a 0/0 character device becomes a whiteout of its name, a directory
+ * with user.overlay.opaque="y" is written and marked opaque, other
+ * user.overlay.* attributes are dropped. Entries in the writer's order (a
+ * directory before its contents, names in byte order, a whiteout sorted by
+ * the name it hides); hardlinks within the upper as links. *empty tells
+ * whether anything was written. lw is not finished.
+ */
+int layer_diff_upper(int upperfd, struct layer_writer *lw, const struct layer_diff_opts *o,
+		     bool *empty, struct kerr *err);
+
+/* what a tree looked like: per path, type, mode, owner, size, mtime, ctime,
+ * inode and device, symlink target */
+struct layer_tree_record;
+
+int layer_tree_record(int rootfd, struct layer_tree_record **out, struct kerr *err);
+void layer_tree_record_free(struct layer_tree_record *r);
+
+/*
+ * What changed under rootfd since rec, as entries of lw, the same entries
+ * and order layer_diff_upper gives for the same change made on an overlay:
+ * new or changed entries (any metadata but atime) with every directory
+ * above them, removed paths as whiteouts (a removed directory as one
+ * whiteout), a directory that is a new inode where one was as opaque with
+ * all its contents.
+ */
+int layer_diff_tree(int rootfd, const struct layer_tree_record *rec, struct layer_writer *lw,
+		    const struct layer_diff_opts *o, bool *empty, struct kerr *err);
+
+#endif

@@ -1,0 +1,67 @@
+/* snapshot.h: the root filesystem a step runs in: the unpacked layers so far
+ * as read-only lowers, the step's changes kept apart, and the layer those
+ * changes make. Two ways: overlayfs in kiln's user namespace, or a copy. */
+#ifndef KILN_SNAPSHOT_SNAPSHOT_H
+#define KILN_SNAPSHOT_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "layer/layer.h"
+#include "store/store.h"
+#include "util/err.h"
+
+enum snapshot_kind {
+	SNAPSHOT_AUTO,		/* overlay when it mounts, else copy (said once) */
+	SNAPSHOT_OVERLAY,
+	SNAPSHOT_COPY,
+};
+
+/* "auto", "overlay", "copy" (KILN_SNAPSHOTTER, --snapshotter) */
+int snapshot_kind_parse(const char *s, enum snapshot_kind *k, struct kerr *err);
+
+/*
+ * Unpacks a layer blob of st into the store's unpacked-layer cache
+ * (kiln/layers/<diff_id hex>) in overlay-lower form, unless it is there;
+ * the blob's digest and diff_id are checked. Safe against concurrent kiln
+ * processes (unpack into a temp dir, rename). Must run after sandbox_enter,
+ * so owners are the image's ids.
+ */
+int snapshot_layer_ensure(struct store *st, const char *digest, const char *diff_id,
+			  struct kerr *err);
+
+struct snapshot;
+
+/*
+ * A new snapshot whose lowers are the given unpacked layers (diff_ids, the
+ * base first; each must have been ensured), in a temp dir under the store's
+ * kiln/ folder. rootfs() is the directory to run in or copy into; it is
+ * writable and starts as the layers merged.
+ */
+int snapshot_new(struct snapshot **out, struct store *st, enum snapshot_kind kind,
+		 const char *const *diff_ids, size_t n, struct kerr *err);
+/* the merged root, an absolute path, and an fd open on it */
+const char *snapshot_rootfs(const struct snapshot *s);
+int snapshot_rootfd(const struct snapshot *s);
+enum snapshot_kind snapshot_kind_of(const struct snapshot *s);
+
+/* an owner the layer must record for path ("etc/x", no leading slash) when
+ * the disk cannot hold it (a single-id map): COPY --chown does this */
+int snapshot_set_owner(struct snapshot *s, const char *path, unsigned uid, unsigned gid,
+		       struct kerr *err);
+
+/*
+ * Writes what changed since snapshot_new as a layer into out_fd: new and
+ * changed entries with their parent directories, deletions as OCI
+ * whiteouts, a directory that replaced a lower one as opaque. Overlay
+ * reads the upper dir only, never the whole root; copy compares the tree
+ * with what it recorded at snapshot_new. Both give the same bytes.
+ * *empty is set when nothing changed (no layer should be added).
+ */
+int snapshot_diff(struct snapshot *s, int out_fd, const struct layer_opts *o,
+		  struct layer_result *res, bool *empty, struct kerr *err);
+
+/* unmounts and removes everything snapshot_new made; NULL is fine */
+void snapshot_free(struct snapshot *s);
+
+#endif
