@@ -34,3 +34,11 @@ assert_one_error_line() {
 	[ "${#lines[@]}" -eq 1 ] || { echo "expected one line, got: $output"; return 1; }
 	[[ "${lines[0]}" == "kiln: "* ]] || { echo "no 'kiln: ' prefix: $output"; return 1; }
 }
+
+# a busybox base image NAME (default "busybox") in the store, made offline by
+# scripts/mkbase.sh; the tarball is made once per test file
+import_busybox() {
+	local name=${1:-busybox} tarball=${BATS_FILE_TMPDIR:-$BATS_TMPDIR}/busybox-base.tar
+	[ -f "$tarball" ] || sh "$KILN_SRCTREE/scripts/mkbase.sh" busybox "$tarball"
+	kiln import "$tarball" "$name" >/dev/null
+}
