@@ -1,0 +1,767 @@
+/* exec-copy.c: COPY and ADD. Sources come from the context (less what
+ * .dockerignore leaves out) or another stage's or image's root, and are
+ * resolved inside that root: a symlink named as a source is followed, but
+ * only within its root; symlinks below it are copied as links. The
+ * destination is resolved inside the stage's root and an existing symlink
+ * there is replaced, never written through. Owners are 0:0 or --chown's,
+ * modes the source's or --chmod's, mtimes kept. ADD unpacks local tar and
+ * tar.gz archives. The same walk, in key mode, hashes what would be copied
+ * (names, types, modes, sizes, link targets, contents; not owners or
+ * mtimes) for the step's cache key. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build/exec.h"
+#include "layer/extract.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/path.h"
+#include "util/xalloc.h"
+
+/* --chmod: an octal mode or symbolic clauses ("u+x,go-w") */
+struct chmod_spec {
+	bool set, octal;
+	mode_t mode;
+	char *sym;
+};
+
+struct copy {
+	struct build *b;
+	struct stage_state *ss;
+	const struct plan_instr *in;
+	const char *what;		/* "COPY" or "ADD" */
+	bool add;
+	int srcfd;			/* the root sources resolve in */
+	const char *srcname;		/* "build context", "stage build" */
+	bool context;
+	int dstfd;			/* the stage's root */
+	struct sha256 *key;		/* key mode: hash, copy nothing */
+	bool chown;
+	uint32_t uid, gid;
+	bool record_owner;		/* the disk cannot hold uid/gid */
+	struct chmod_spec chmod;
+	bool parents;
+	struct strvec excludes;
+	struct snapshot *from;		/* a stage's root, freed at the end */
+};
+
+static int parse_chmod(const char *s, struct chmod_spec *c, struct kerr *err)
+{
+	char *end;
+	unsigned long v;
+
+	c->set = true;
+	v = strtoul(s, &end, 8);
+	if (*s && !*end) {
+		if (v > 07777)
+			return kerr_input(err, "invalid --chmod '%s'", s);
+		c->octal = true;
+		c->mode = (mode_t)v;
+		return 0;
+	}
+	/* check the symbolic form once, apply it per file */
+	for (const char *p = s; *p;) {
+		while (strchr("ugoa", *p) && *p)
+			p++;
+		if (!*p || !strchr("+-=", *p))
+			return kerr_input(err, "invalid --chmod '%s'", s);
+		p++;
+		while (*p && strchr("rwxXst", *p))
+			p++;
+		if (*p == ',')
+			p++;
+		else if (*p)
+			return kerr_input(err, "invalid --chmod '%s'", s);
+	}
+	c->sym = xstrdup(s);
+	return 0;
+}
+
+static mode_t apply_chmod(const struct chmod_spec *c, mode_t mode, bool dir)
+{
+	mode_t m = mode & 07777;
+	const char *p;
+
+	if (!c->set)
+		return m;
+	if (c->octal)
+		return c->mode;
+	for (p = c->sym; *p;) {
+		mode_t who = 0, bits = 0;
+		char op;
+
+		for (; *p && strchr("ugoa", *p); p++)
+			who |= *p == 'u' ? 04700 : *p == 'g' ? 02070 : *p == 'o' ? 01007 : 07777;
+		if (!who)
+			who = 07777;
+		op = *p++;
+		for (; *p && strchr("rwxXst", *p); p++) {
+			switch (*p) {
+			case 'r': bits |= 0444; break;
+			case 'w': bits |= 0222; break;
+			case 'x': bits |= 0111; break;
+			case 'X': if (dir || (mode & 0111)) bits |= 0111; break;
+			case 's': bits |= 06000; break;
+			case 't': bits |= 01000; break;
+			}
+		}
+		bits &= who;
+		if (op == '+')
+			m |= bits;
+		else if (op == '-')
+			m &= ~bits;
+		else
+			m = (m & ~(who & 0777)) | bits;
+		if (*p == ',')
+			p++;
+	}
+	return m;
+}
+
+static bool excluded(const struct copy *c, const char *rel, bool is_dir)
+{
+	if (c->context && context_ignored(&c->b->ctx, rel, is_dir))
+		return true;
+	for (size_t i = 0; i < c->excludes.n; i++)
+		if (!fnmatch(c->excludes.v[i], rel, 0) ||
+		    !fnmatch(c->excludes.v[i], path_base(rel), 0))
+			return true;
+	return false;
+}
+
+static bool has_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* the names in a directory, sorted, without . and .. */
+static int list_dir(int dirfd, struct strvec *out, struct kerr *err)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+	struct dirent *de;
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return kerr_errno(err, errno, "cannot read a directory");
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			strvec_push(out, de->d_name);
+	closedir(d);
+	qsort(out->v, out->n, sizeof(char *), cmp_str);
+	return 0;
+}
+
+/* Expands a source pattern ("src/" "*.c") against the root, one component at
+ * a time as Go's filepath.Match does ('*' never matches '/'). */
+static int expand(struct copy *c, const char *prefix, const char *rest, struct strvec *out,
+		  struct kerr *err)
+{
+	const char *slash = strchr(rest, '/');
+	cleanup_free char *comp = slash ? xstrndup(rest, (size_t)(slash - rest)) : xstrdup(rest);
+	struct strvec names = STRVEC_INIT;
+	int dfd, r = 0;
+
+	if (!has_glob(comp)) {
+		char *p = *prefix ? xasprintf("%s/%s", prefix, comp) : xstrdup(comp);
+
+		if (slash && slash[1])
+			r = expand(c, p, slash + 1, out, err);
+		else
+			strvec_push(out, p);
+		free(p);
+		return r;
+	}
+	dfd = path_open_in_root(c->srcfd, *prefix ? prefix : ".", O_RDONLY | O_DIRECTORY, 0, err);
+	if (dfd < 0) {
+		kerr_clear(err);
+		return 0;	/* no such directory: no match */
+	}
+	r = list_dir(dfd, &names, err);
+	close(dfd);
+	for (size_t i = 0; r >= 0 && i < names.n; i++) {
+		char *p;
+
+		if (fnmatch(comp, names.v[i], 0))
+			continue;
+		p = *prefix ? xasprintf("%s/%s", prefix, names.v[i]) : xstrdup(names.v[i]);
+		if (!excluded(c, p, false)) {
+			if (slash && slash[1])
+				r = expand(c, p, slash + 1, out, err);
+			else
+				strvec_push(out, p);
+		}
+		free(p);
+	}
+	strvec_clear(&names);
+	return r;
+}
+
+/* ---- key mode ---- */
+
+static int hash_entry(struct copy *c, int dirfd, const char *name, const char *rel, bool top,
+		      struct kerr *err);
+
+static int hash_dir(struct copy *c, int fd, const char *rel, struct kerr *err)
+{
+	struct strvec names = STRVEC_INIT;
+	int r = list_dir(fd, &names, err);
+
+	for (size_t i = 0; r >= 0 && i < names.n; i++) {
+		char *sub = *rel ? xasprintf("%s/%s", rel, names.v[i]) : xstrdup(names.v[i]);
+		struct stat st;
+		bool dir = !fstatat(fd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) &&
+			   S_ISDIR(st.st_mode);
+
+		if (!(c->context && excluded(c, sub, dir)))
+			r = hash_entry(c, fd, names.v[i], sub, false, err);
+		free(sub);
+	}
+	strvec_clear(&names);
+	return r;
+}
+
+static int hash_entry(struct copy *c, int dirfd, const char *name, const char *rel, bool top,
+		      struct kerr *err)
+{
+	struct stat st;
+	char buf[64];
+	int fd;
+
+	fd = top ? path_open_in_root(dirfd, name, O_PATH, 0, err)
+		 : openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return top ? -1 : kerr_errno(err, errno, "'%s'", rel);
+	}
+	key_add(c->key, rel);
+	snprintf(buf, sizeof(buf), "%o %lld", (unsigned)st.st_mode, (long long)st.st_size);
+	key_add(c->key, buf);
+	if (S_ISLNK(st.st_mode)) {
+		char target[4096];
+		ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+
+		key_add_buf(c->key, target, n > 0 ? (size_t)n : 0);
+	} else if (S_ISREG(st.st_mode)) {
+		unsigned char h[SHA256_LEN];
+		char link[64];
+		int rfd;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		rfd = open(link, O_RDONLY | O_CLOEXEC);
+		if (rfd < 0 || sha256_fd(rfd, h, err) < 0) {
+			int e = errno;
+
+			if (rfd >= 0)
+				close(rfd);
+			close(fd);
+			return kerr_errno(err, e, "cannot read '%s'", rel);
+		}
+		close(rfd);
+		key_add_buf(c->key, h, sizeof(h));
+	} else if (S_ISDIR(st.st_mode)) {
+		int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int r = dfd < 0 ? kerr_errno(err, errno, "'%s'", rel) : hash_dir(c, dfd, rel, err);
+
+		if (dfd >= 0)
+			close(dfd);
+		close(fd);
+		return r;
+	}
+	close(fd);
+	return 0;
+}
+
+/* ---- copy mode ---- */
+
+static int set_owner(struct copy *c, int dirfd, const char *name, const char *dstrel,
+		     struct kerr *err)
+{
+	uint32_t uid = c->chown ? c->uid : 0, gid = c->chown ? c->gid : 0;
+
+	if (c->record_owner && (uid || gid))
+		return snapshot_set_owner(c->ss->snap, dstrel, uid, gid, err);
+	if (fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return kerr_errno(err, errno, "cannot chown '/%s'", dstrel);
+	return 0;
+}
+
+static int copy_data(int in, int out, const char *rel, struct kerr *err)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write_all(out, buf, (size_t)n) < 0)
+			return kerr_errno(err, errno, "cannot write '/%s'", rel);
+	if (n < 0)
+		return kerr_errno(err, errno, "cannot read '%s'", rel);
+	return 0;
+}
+
+/* removes what is at dirfd/name unless it is a directory and want_dir */
+static int clear_slot(int dirfd, const char *name, bool want_dir, const char *rel,
+		      struct kerr *err)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : kerr_errno(err, errno, "'/%s'", rel);
+	if (S_ISDIR(st.st_mode)) {
+		if (want_dir)
+			return 1;
+		return kerr_input(err, "cannot copy a file over the directory '/%s'", rel);
+	}
+	if (unlinkat(dirfd, name, 0) < 0)
+		return kerr_errno(err, errno, "cannot replace '/%s'", rel);
+	return 0;
+}
+
+static int copy_entry(struct copy *c, int sfd, const struct stat *st, const char *srel,
+		      int ddir, const char *dname, const char *drel, bool top, struct kerr *err);
+
+static int copy_dir(struct copy *c, int sfd, const char *srel, int ddir, const char *drel,
+		    struct kerr *err)
+{
+	struct strvec names = STRVEC_INIT;
+	int r = list_dir(sfd, &names, err);
+
+	for (size_t i = 0; r >= 0 && i < names.n; i++) {
+		char *s = *srel ? xasprintf("%s/%s", srel, names.v[i]) : xstrdup(names.v[i]);
+		char *d = *drel ? xasprintf("%s/%s", drel, names.v[i]) : xstrdup(names.v[i]);
+		struct stat st;
+		int fd;
+
+		if (fstatat(sfd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = kerr_errno(err, errno, "'%s'", s);
+		} else if (!excluded(c, s, S_ISDIR(st.st_mode))) {
+			fd = openat(sfd, names.v[i],
+				    (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode) ? O_RDONLY : O_PATH) |
+				    O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+			if (fd < 0)
+				r = kerr_errno(err, errno, "cannot open '%s'", s);
+			else
+				r = copy_entry(c, fd, &st, s, ddir, names.v[i], d, false, err);
+			if (fd >= 0)
+				close(fd);
+		}
+		free(s);
+		free(d);
+	}
+	strvec_clear(&names);
+	return r;
+}
+
+static int copy_entry(struct copy *c, int sfd, const struct stat *st, const char *srel,
+		      int ddir, const char *dname, const char *drel, bool top, struct kerr *err)
+{
+	struct timespec times[2] = { st->st_atim, st->st_mtim };
+	mode_t mode = apply_chmod(&c->chmod, st->st_mode, S_ISDIR(st->st_mode));
+	int r;
+
+	if (sandbox_interrupted())
+		return kerr_errno(err, EINTR, "interrupted");
+	if (S_ISDIR(st->st_mode)) {
+		cleanup_close int dfd = -1;
+
+		r = clear_slot(ddir, dname, true, drel, err);
+		if (r < 0)
+			return -1;
+		if (!r && mkdirat(ddir, dname, 0700) < 0)
+			return kerr_errno(err, errno, "cannot create '/%s'", drel);
+		dfd = openat(ddir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0)
+			return kerr_errno(err, errno, "cannot open '/%s'", drel);
+		if (copy_dir(c, sfd, srel, dfd, drel, err) < 0)
+			return -1;
+		/* a directory that was there keeps its metadata when its
+		 * contents are copied in (the top of "COPY dir/ /existing") */
+		if (r == 1 && top)
+			return 0;
+		if (fchmod(dfd, mode) < 0 || set_owner(c, ddir, dname, drel, err) < 0 ||
+		    futimens(dfd, times) < 0)
+			return err->msg ? -1 : kerr_errno(err, errno, "'/%s'", drel);
+		return 0;
+	}
+	if (clear_slot(ddir, dname, false, drel, err) < 0)
+		return -1;
+	if (S_ISREG(st->st_mode)) {
+		cleanup_close int out = openat(ddir, dname, O_WRONLY | O_CREAT | O_EXCL |
+					       O_NOFOLLOW | O_CLOEXEC, 0600);
+
+		if (out < 0)
+			return kerr_errno(err, errno, "cannot create '/%s'", drel);
+		if (copy_data(sfd, out, srel, err) < 0)
+			return -1;
+		if (fchmod(out, mode) < 0 || futimens(out, times) < 0)
+			return kerr_errno(err, errno, "'/%s'", drel);
+		return set_owner(c, ddir, dname, drel, err);
+	}
+	if (S_ISLNK(st->st_mode)) {
+		char target[4096];
+		ssize_t n = readlinkat(sfd, "", target, sizeof(target) - 1);
+
+		if (n < 0)
+			return kerr_errno(err, errno, "cannot read the link '%s'", srel);
+		target[n] = 0;
+		if (symlinkat(target, ddir, dname) < 0)
+			return kerr_errno(err, errno, "cannot create '/%s'", drel);
+		if (set_owner(c, ddir, dname, drel, err) < 0)
+			return -1;
+		utimensat(ddir, dname, times, AT_SYMLINK_NOFOLLOW);
+		return 0;
+	}
+	if (S_ISFIFO(st->st_mode) && mkfifoat(ddir, dname, mode) == 0)
+		return set_owner(c, ddir, dname, drel, err);
+	log_warn("%s: '%s' is a device or socket: not copied", c->what, srel);
+	return 0;
+}
+
+/* ADD of a local archive: plain tar or tar.gz, unpacked into dir */
+static bool is_archive(int fd)
+{
+	unsigned char h[512];
+	ssize_t n = pread(fd, h, sizeof(h), 0);
+
+	if (n >= 2 && h[0] == 0x1f && h[1] == 0x8b)
+		return true;
+	return n == 512 && !memcmp(h + 257, "ustar", 5);
+}
+
+static int unpack_archive(struct copy *c, int fd, const char *srel, const char *drel,
+			  struct kerr *err)
+{
+	struct layer_extract_opts eo = LAYER_EXTRACT_OPTS_INIT;
+	cleanup_close int dfd = -1;
+
+	dfd = path_mkdirs_in_root(c->dstfd, drel, 0755, err);
+	if (dfd < 0)
+		return -1;
+	close(dfd);
+	dfd = path_open_in_root(c->dstfd, drel, O_RDONLY | O_DIRECTORY, 0, err);
+	if (dfd < 0)
+		return -1;
+	eo.chown = c->b->ids && c->b->ids->full;
+	if (layer_extract_fd(dfd, fd, &eo, NULL, err) < 0)
+		return kerr_wrap(err, "ADD %s", srel);
+	return 0;
+}
+
+static char *join_rel(const char *a, const char *b)
+{
+	cleanup_free char *j = path_join(*a ? a : "/", b);
+	char *clean = path_clean(j);
+	char *p = clean;
+
+	while (*p == '/')
+		p++;
+	memmove(clean, p, strlen(p) + 1);
+	return clean;
+}
+
+/* one matched source: rel in the source root, dst the destination as
+ * given (relative to the stage root), dst_dir: copy into dst */
+static int copy_one(struct copy *c, const char *rel, const char *dst, bool dst_dir,
+		    struct kerr *err)
+{
+	cleanup_close int fd = -1, pfd = -1;
+	cleanup_free char *drel = NULL, *parent = NULL;
+	struct stat st;
+	const char *name;
+
+	fd = path_open_in_root(c->srcfd, *rel ? rel : ".", O_PATH, 0, err);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return kerr_input(err, "%s: \"%s\": not found in the %s", c->what, rel,
+				  c->srcname);
+	if (c->key) {
+		close(fd);
+		fd = -1;
+		return hash_entry(c, c->srcfd, *rel ? rel : ".", rel, true, err);
+	}
+	{
+		/* the real fd for reading */
+		char link[64];
+		int rfd;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		rfd = open(link, (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode) ? O_RDONLY : O_PATH) |
+			   O_CLOEXEC | O_NONBLOCK);
+		if (rfd < 0)
+			return kerr_errno(err, errno, "cannot open '%s'", rel);
+		close(fd);
+		fd = rfd;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		drel = c->parents && *rel ? join_rel(dst, rel) : join_rel(dst, ".");
+	} else if (c->add && S_ISREG(st.st_mode) && is_archive(fd)) {
+		return unpack_archive(c, fd, rel, join_rel(dst, "."), err);
+	} else if (dst_dir) {
+		drel = join_rel(dst, c->parents ? rel : path_base(rel));
+	} else {
+		drel = join_rel(dst, ".");
+	}
+	if (!*drel)
+		return kerr_input(err, "%s: cannot copy '%s' onto the root itself", c->what, rel);
+	parent = xstrdup(drel);
+	{
+		char *slash = strrchr(parent, '/');
+
+		if (slash) {
+			*slash = 0;
+			name = drel + (slash - parent) + 1;
+		} else {
+			strcpy(parent, ".");
+			name = drel;
+		}
+	}
+	pfd = path_mkdirs_in_root(c->dstfd, parent, 0755, err);
+	if (pfd < 0)
+		return kerr_wrap(err, "%s", c->what);
+	{
+		/* an O_PATH fd cannot be read; the *at calls take it as it is */
+		return copy_entry(c, fd, &st, rel, pfd, name, drel, true, err);
+	}
+}
+
+static int heredoc_file(struct copy *c, const struct df_heredoc *h, const char *content,
+			const char *dst, bool dst_dir, struct kerr *err)
+{
+	cleanup_free char *drel = join_rel(dst, dst_dir ? h->name.s : ".");
+	cleanup_close int fd = -1;
+	struct timespec now[2] = { { 0, UTIME_OMIT }, { 0, 0 } };
+	mode_t mode = apply_chmod(&c->chmod, 0644, false);
+
+	if (c->key) {
+		key_add(c->key, h->name.s);
+		key_add(c->key, content);
+		return 0;
+	}
+	fd = path_open_in_root(c->dstfd, drel, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644,
+			       err);
+	if (fd < 0) {
+		/* the parent may not exist yet */
+		char *slash = strrchr(drel, '/');
+
+		kerr_clear(err);
+		if (slash) {
+			int pfd;
+
+			*slash = 0;
+			pfd = path_mkdirs_in_root(c->dstfd, drel, 0755, err);
+			*slash = '/';
+			if (pfd < 0)
+				return -1;
+			close(pfd);
+		}
+		fd = path_open_in_root(c->dstfd, drel, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
+				       0644, err);
+		if (fd < 0)
+			return -1;
+	}
+	if (write_all(fd, content, strlen(content)) < 0 || fchmod(fd, mode) < 0)
+		return kerr_errno(err, errno, "cannot write '/%s'", drel);
+	/* heredoc files get the build's time as mtime: SOURCE_DATE_EPOCH or 0 */
+	now[1].tv_sec = c->b->epoch ? c->b->lo.timestamp : 0;
+	futimens(fd, now);
+	if (c->chown && (c->uid || c->gid)) {
+		if (c->record_owner)
+			return snapshot_set_owner(c->ss->snap, drel, c->uid, c->gid, err);
+		if (fchown(fd, c->uid, c->gid) < 0)
+			return kerr_errno(err, errno, "cannot chown '/%s'", drel);
+	}
+	return 0;
+}
+
+static int resolve_chown(struct copy *c, const char *spec, struct kerr *err)
+{
+	struct sandbox_user u;
+
+	if (sandbox_resolve_user(c->dstfd, spec, &u, err) < 0)
+		return -1;
+	c->chown = true;
+	c->uid = u.uid;
+	c->gid = u.gid;
+	/* with only 0 mapped, the layer records the owner the disk cannot hold */
+	c->record_owner = !sandbox_id_mapped(c->b->ids, u.uid, false) ||
+			  !sandbox_id_mapped(c->b->ids, u.gid, true);
+	return 0;
+}
+
+int exec_copy(struct build *b, struct stage_state *ss, const struct plan_instr *in,
+	      struct sha256 *key, bool hash_only, struct kerr *err)
+{
+	struct copy c;
+	const char *v;
+	const char *dst;
+	cleanup_free char *dstabs = NULL;
+	struct strvec matched = STRVEC_INIT;
+	size_t nsrc, hd = 0;
+	bool dst_dir, empty;
+	int r = -1;
+
+	memset(&c, 0, sizeof(c));
+	c.b = b;
+	c.ss = ss;
+	c.in = in;
+	c.add = in->kind == DF_ADD;
+	c.what = c.add ? "ADD" : "COPY";
+	c.key = hash_only ? key : NULL;
+	if (in->nwords < 2)
+		return kerr_input(err, "%s needs a source and a destination", c.what);
+	nsrc = in->nwords - 1;
+	if ((v = plan_flag_get(in, "chmod")) && *v && parse_chmod(v, &c.chmod, err) < 0)
+		return -1;
+	c.parents = plan_flag_get(in, "parents") != NULL;
+	for (size_t i = 0; i < in->nflags; i++)
+		if (!strcmp(in->flags[i].name, "exclude"))
+			strvec_push(&c.excludes, in->flags[i].value);
+	if (hash_only && in->from.kind != PLAN_SRC_CONTEXT) {
+		/* a stage's files are what its key says; an image's what its
+		 * manifest digest says: no need to read them */
+		if (in->from.kind == PLAN_SRC_STAGE) {
+			key_add_buf(key, b->stages[in->from.stage].key, SHA256_LEN);
+		} else if (exec_image_digest(b, in->from.image, key, err) < 0) {
+			return -1;
+		}
+		return 0;
+	}
+	if (in->from.kind == PLAN_SRC_CONTEXT) {
+		c.srcfd = b->ctx.fd;
+		c.srcname = "build context";
+		c.context = true;
+	} else {
+		if (exec_source_root(b, &in->from, &c.from, err) < 0)
+			goto out;
+		c.srcfd = snapshot_rootfd(c.from);
+		c.srcname = in->from.kind == PLAN_SRC_STAGE ? "source stage" : "source image";
+	}
+	dst = in->words[nsrc];
+	if (*dst != '/')
+		dst = dstabs = path_join(ss->cfg.config.working_dir && *ss->cfg.config.working_dir ?
+					 ss->cfg.config.working_dir : "/", dst);
+	if (!hash_only) {
+		if (exec_snapshot(b, ss, err) < 0)
+			goto out;
+		c.dstfd = snapshot_rootfd(ss->snap);
+		if ((v = plan_flag_get(in, "chown")) && *v && resolve_chown(&c, v, err) < 0)
+			goto out;
+	}
+	/* sources: heredocs in order, patterns expanded */
+	for (size_t i = 0; i < nsrc; i++) {
+		const char *s = in->words[i];
+		cleanup_free char *clean = NULL, *abs = NULL;
+		char *p;
+
+		if (!strncmp(s, "<<", 2) && hd < in->node->nheredocs) {
+			strvec_pushf(&matched, "\001%zu", hd++);
+			continue;
+		}
+		if (c.add && (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8) ||
+			      !strncmp(s, "git@", 4))) {
+			kerr_input(err, "ADD %s: remote sources are not in this build "
+				   "(no network client)", s);
+			goto out;
+		}
+		abs = xasprintf("/%s", s);
+		clean = path_clean(abs);
+		p = clean;
+		while (*p == '/')
+			p++;
+		if (has_glob(p)) {
+			size_t before = matched.n;
+
+			if (expand(&c, "", p, &matched, err) < 0)
+				goto out;
+			if (matched.n == before) {
+				kerr_input(err, "%s: no source files match \"%s\"", c.what, s);
+				goto out;
+			}
+		} else {
+			if (c.context && *p && excluded(&c, p, false)) {
+				kerr_input(err, "%s: \"%s\": not found in the build context "
+					   "(or excluded by %s)", c.what, s,
+					   df_ignore_source(b->ctx.ignore) ?
+					   df_ignore_source(b->ctx.ignore) : ".dockerignore");
+				goto out;
+			}
+			strvec_push(&matched, p);
+		}
+	}
+	{
+		size_t dl = strlen(in->words[nsrc]);
+
+		dst_dir = matched.n > 1 || (dl && in->words[nsrc][dl - 1] == '/') ||
+			  (dl >= 2 && !strcmp(in->words[nsrc] + dl - 2, "/."));
+		if (matched.n > 1 && !dst_dir) {
+			kerr_input(err, "%s: with more than one source the destination must be "
+				   "a directory and end with a /", c.what);
+			goto out;
+		}
+		if (!dst_dir && !hash_only) {
+			/* an existing directory takes the file inside it */
+			int fd = path_open_in_root(c.dstfd, dst, O_RDONLY | O_DIRECTORY, 0, err);
+
+			if (fd >= 0) {
+				dst_dir = true;
+				close(fd);
+			} else {
+				kerr_clear(err);
+			}
+		}
+	}
+	if (c.key)
+		key_add(c.key, dst_dir ? "dir" : "file");
+	for (size_t i = 0; i < matched.n; i++) {
+		const char *m = matched.v[i];
+
+		if (m[0] == '\001') {
+			size_t k = strtoul(m + 1, NULL, 10);
+
+			if (heredoc_file(&c, &in->node->heredocs[k],
+					 in->heredocs && in->heredocs[k] ? in->heredocs[k] :
+					 in->node->heredocs[k].content.s, dst, dst_dir, err) < 0)
+				goto out;
+			continue;
+		}
+		if (copy_one(&c, m, dst, dst_dir, err) < 0)
+			goto out;
+	}
+	if (hash_only) {
+		r = 0;
+		goto out;
+	}
+	{
+		cleanup_strbuf struct strbuf by = STRBUF_INIT;
+		const char *chown = plan_flag_get(in, "chown");
+
+		strbuf_addf(&by, "%s ", c.what);
+		if (chown && *chown)
+			strbuf_addf(&by, "--chown=%s ", chown);
+		for (size_t i = 0; i <= nsrc; i++)
+			strbuf_addf(&by, "%s%s", i ? " " : "", in->words[i]);
+		strbuf_addstr(&by, " # buildkit");
+		r = exec_commit_layer(b, ss, by.buf, &empty, err);
+	}
+out:
+	snapshot_free(c.from);
+	strvec_clear(&matched);
+	strvec_clear(&c.excludes);
+	free(c.chmod.sym);
+	return r;
+}

@@ -1,0 +1,440 @@
+/* exec-run.c: RUN in the sandbox on the stage's live root: argv, the
+ * environment (config env, then the build args in scope, then proxies),
+ * USER, WORKDIR, --network and --mount (bind, cache, tmpfs, secret). Mount
+ * points kiln had to create are removed again, so they never reach the
+ * layer, and nothing of a secret does. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build/exec.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/path.h"
+#include "util/xalloc.h"
+
+/* what a RUN needs set up around it and taken down after */
+struct run_env {
+	struct sandbox_mount *mounts;
+	size_t nmounts;
+	struct strvec created;		/* mount points made in the root, outermost first */
+	struct strvec tmpfiles;		/* secrets from env=, host paths */
+	struct snapshot **roots;	/* other stages' roots for bind from= */
+	size_t nroots;
+	int *locks;			/* cache mounts with sharing=locked */
+	size_t nlocks;
+	struct strvec strings;		/* paths the mounts point at */
+};
+
+static const char *keep(struct run_env *re, char *s)
+{
+	strvec_push_nodup(&re->strings, s);
+	return s;
+}
+
+/* Makes dst (absolute, inside root) exist as a dir or a file, noting every
+ * component it had to create so that they go again after the run. */
+static int make_point(int rootfd, const char *dst, bool dir, struct run_env *re,
+		      struct kerr *err)
+{
+	cleanup_free char *clean = path_clean(dst);
+	char *p = clean;
+
+	while (*p == '/')
+		p++;
+	if (!*p)
+		return kerr_input(err, "a mount cannot cover '/'");
+	for (char *slash = p;; slash++) {
+		bool last = !(slash = strchr(slash, '/'));
+		struct stat st;
+
+		if (!last)
+			*slash = 0;
+		if (fstatat(rootfd, p, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			int fd;
+
+			if (errno != ENOENT)
+				return kerr_errno(err, errno, "mount point '/%s'", p);
+			if (!last || dir) {
+				fd = path_mkdirs_in_root(rootfd, p, 0755, err);
+			} else {
+				fd = path_open_in_root(rootfd, p, O_WRONLY | O_CREAT | O_EXCL |
+						       O_NOFOLLOW, 0644, err);
+			}
+			if (fd < 0)
+				return kerr_wrap(err, "mount point '/%s'", p);
+			close(fd);
+			strvec_push(&re->created, p);
+		}
+		if (last)
+			break;
+		*slash = '/';
+	}
+	return 0;
+}
+
+static void unmake_points(int rootfd, struct run_env *re)
+{
+	for (size_t i = re->created.n; i-- > 0;)
+		if (unlinkat(rootfd, re->created.v[i], AT_REMOVEDIR) < 0 && errno == ENOTDIR)
+			unlinkat(rootfd, re->created.v[i], 0);
+}
+
+static struct sandbox_mount *add_mount(struct run_env *re)
+{
+	re->mounts = xrealloc(re->mounts, (re->nmounts + 1) * sizeof(*re->mounts));
+	memset(&re->mounts[re->nmounts], 0, sizeof(*re->mounts));
+	return &re->mounts[re->nmounts++];
+}
+
+/* --secret id=x,src=path | id=x,env=VAR | id=x (file ./x? no: env x) */
+static int secret_source(struct build *b, const char *id, struct run_env *re,
+			 const char **path, struct kerr *err)
+{
+	for (size_t i = 0; i < b->o->secrets.n; i++) {
+		struct strvec parts = STRVEC_INIT;
+		const char *sid = NULL, *src = NULL, *env = NULL;
+		int r = 0;
+
+		strvec_split(&parts, b->o->secrets.v[i], ',');
+		for (size_t k = 0; k < parts.n; k++) {
+			char *v = strchr(parts.v[k], '=');
+
+			if (!v)
+				continue;
+			*v++ = 0;
+			if (!strcmp(parts.v[k], "id"))
+				sid = v;
+			else if (!strcmp(parts.v[k], "src") || !strcmp(parts.v[k], "source"))
+				src = v;
+			else if (!strcmp(parts.v[k], "env"))
+				env = v;
+		}
+		if (!sid || strcmp(sid, id)) {
+			strvec_clear(&parts);
+			continue;
+		}
+		if (src) {
+			*path = keep(re, xstrdup(src));
+			if (access(src, R_OK) < 0)
+				r = kerr_input(err, "secret '%s': cannot read '%s': %s", id, src,
+					       strerror(errno));
+		} else {
+			const char *val = getenv(env ? env : id);
+			const char *tmp = getenv("TMPDIR");
+			char *name = xasprintf("%s/kiln-secret.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+			int fd;
+
+			if (!val) {
+				free(name);
+				strvec_clear(&parts);
+				return kerr_input(err, "secret '%s': environment variable %s is not set",
+						  id, env ? env : id);
+			}
+			fd = mkstemp(name);
+			if (fd < 0 || write_all(fd, val, strlen(val)) < 0)
+				r = kerr_errno(err, errno, "secret '%s': cannot write '%s'", id, name);
+			if (fd >= 0)
+				close(fd);
+			strvec_push(&re->tmpfiles, name);
+			*path = keep(re, name);
+		}
+		strvec_clear(&parts);
+		return r < 0 ? -1 : 1;
+	}
+	return 0;
+}
+
+static int cache_mount(struct build *b, const struct df_mount *m, struct sandbox_mount *sm,
+		       struct run_env *re, struct kerr *err)
+{
+	unsigned char h[SHA256_LEN];
+	char digest[DIGEST_STR_LEN];
+	const char *id = m->id && *m->id ? m->id : m->target;
+	char *dir;
+
+	sha256_buf(id, strlen(id), h);
+	digest_format(h, digest);
+	dir = xasprintf("%s/kiln/mounts/cache-%.16s", b->st.root, digest + 7);
+	keep(re, dir);
+	if (mkdir_p(dir, 0755, err) < 0)
+		return -1;
+	if (m->has_uid || m->has_gid)
+		if (chown(dir, m->has_uid ? m->uid : 0, m->has_gid ? m->gid : 0) < 0 &&
+		    errno != EINVAL)
+			return kerr_errno(err, errno, "cache mount '%s'", id);
+	if (m->has_mode)
+		chmod(dir, m->mode);
+	if (m->sharing == DF_SHARING_LOCKED || m->sharing == DF_SHARING_PRIVATE) {
+		/* private is locked too: one build step uses the dir at a time */
+		cleanup_free char *lock = xasprintf("%s.lock", dir);
+		int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+		if (fd < 0 || flock(fd, LOCK_EX) < 0)
+			return kerr_errno(err, errno, "cannot lock '%s'", lock);
+		re->locks = xrealloc(re->locks, (re->nlocks + 1) * sizeof(int));
+		re->locks[re->nlocks++] = fd;
+	}
+	sm->kind = SANDBOX_BIND;
+	sm->src = dir;
+	sm->readonly = m->readonly;
+	return 0;
+}
+
+/* a path inside root (host side), checked not to leave it */
+static int inside(int rootfd, const char *rootdir, const char *sub, struct run_env *re,
+		  const char **out, struct kerr *err)
+{
+	int fd = path_open_in_root(rootfd, sub && *sub ? sub : "/", O_PATH, 0, err);
+	char link[64], real[4096];
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, real, sizeof(real) - 1);
+	close(fd);
+	if (n < 0)
+		return kerr_errno(err, errno, "'%s'", sub);
+	real[n] = 0;
+	if (strncmp(real, rootdir, strlen(rootdir)) ||
+	    (real[strlen(rootdir)] && real[strlen(rootdir)] != '/'))
+		return kerr_input(err, "'%s' leaves its root", sub);
+	*out = keep(re, xstrdup(real));
+	return 0;
+}
+
+static int setup_mounts(struct build *b, struct stage_state *ss, const struct plan_instr *in,
+			struct run_env *re, struct kerr *err)
+{
+	int rootfd = snapshot_rootfd(ss->snap);
+
+	for (size_t i = 0; i < in->nmounts; i++) {
+		const struct df_mount *m = &in->mounts[i];
+		struct sandbox_mount *sm = add_mount(re);
+		const char *target = m->target;
+		bool dir = true;
+		int r;
+
+		switch (m->type) {
+		case DF_MOUNT_BIND:
+			sm->kind = SANDBOX_BIND;
+			sm->readonly = m->readonly;
+			if (in->mount_from[i].kind == PLAN_SRC_CONTEXT) {
+				r = inside(b->ctx.fd, b->ctx.dir, m->source, re, &sm->src, err);
+			} else {
+				struct snapshot *root;
+
+				if (exec_source_root(b, &in->mount_from[i], &root, err) < 0)
+					return -1;
+				re->roots = xrealloc(re->roots, (re->nroots + 1) * sizeof(*re->roots));
+				re->roots[re->nroots++] = root;
+				r = inside(snapshot_rootfd(root), snapshot_rootfs(root), m->source, re,
+					   &sm->src, err);
+			}
+			if (r < 0)
+				return -1;
+			{
+				struct stat st;
+
+				dir = !stat(sm->src, &st) && S_ISDIR(st.st_mode);
+			}
+			break;
+		case DF_MOUNT_CACHE:
+			if (cache_mount(b, m, sm, re, err) < 0)
+				return -1;
+			break;
+		case DF_MOUNT_TMPFS:
+			sm->kind = SANDBOX_TMPFS;
+			break;
+		case DF_MOUNT_SECRET:
+			r = secret_source(b, m->id ? m->id : "", re, &sm->src, err);
+			if (r < 0)
+				return -1;
+			if (!r) {
+				if (m->required)
+					return kerr_input(err, "secret '%s' is required but was not given "
+							  "(--secret id=%s,src=FILE)", m->id, m->id);
+				re->nmounts--;
+				continue;
+			}
+			sm->kind = SANDBOX_BIND;
+			sm->readonly = true;
+			dir = false;
+			if (!target)
+				target = keep(re, xasprintf("/run/secrets/%s", m->id));
+			break;
+		default:
+			return kerr_input(err, "--mount=type=%s is not supported by kiln",
+					  df_mount_type_name(m->type));
+		}
+		if (!target)
+			return kerr_input(err, "--mount needs a target");
+		if (*target != '/')
+			target = keep(re, path_join(ss->cfg.config.working_dir ?
+						    ss->cfg.config.working_dir : "/", target));
+		sm->dst = target;
+		if (make_point(rootfd, target, dir, re, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void run_env_release(struct run_env *re, int rootfd)
+{
+	if (rootfd >= 0)
+		unmake_points(rootfd, re);
+	for (size_t i = 0; i < re->tmpfiles.n; i++)
+		unlink(re->tmpfiles.v[i]);
+	for (size_t i = 0; i < re->nroots; i++)
+		snapshot_free(re->roots[i]);
+	for (size_t i = 0; i < re->nlocks; i++)
+		close(re->locks[i]);
+	free(re->roots);
+	free(re->locks);
+	free(re->mounts);
+	strvec_clear(&re->created);
+	strvec_clear(&re->tmpfiles);
+	strvec_clear(&re->strings);
+	memset(re, 0, sizeof(*re));
+}
+
+static bool env_has(const struct strvec *env, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (size_t i = 0; i < env->n; i++)
+		if (!strncmp(env->v[i], key, kl) && env->v[i][kl] == '=')
+			return true;
+	return false;
+}
+
+/* "RUN |2 A=1 B= /bin/sh -c make # buildkit", BuildKit's history text */
+static void created_by(const struct plan_instr *in, const struct strvec *argv,
+		       struct strbuf *by)
+{
+	strbuf_addstr(by, "RUN ");
+	if (in->nargs) {
+		strbuf_addf(by, "|%zu ", in->nargs);
+		for (size_t i = 0; i < in->nargs; i++)
+			strbuf_addf(by, "%s=%s ", in->args[i].key,
+				    in->args[i].value ? in->args[i].value : "");
+	}
+	for (size_t i = 0; i < argv->n; i++)
+		strbuf_addf(by, "%s%s", i ? " " : "", argv->v[i]);
+	strbuf_addstr(by, " # buildkit");
+}
+
+/* a heredoc RUN: "<<EOF" alone runs the body as the script; otherwise the
+ * shell gets the heredoc itself, which it understands */
+static void heredoc_script(const struct df_node *n, struct strbuf *script)
+{
+	const char *cmd = n->nargs ? n->args[0].s : "";
+
+	while (*cmd == ' ')
+		cmd++;
+	if (n->nheredocs == 1 && !strncmp(cmd, "<<", 2) && !strchr(cmd, ' ')) {
+		strbuf_addstr(script, n->heredocs[0].content.s);
+		return;
+	}
+	strbuf_addstr(script, cmd);
+	for (size_t i = 0; i < n->nheredocs; i++) {
+		strbuf_addch(script, '\n');
+		strbuf_addstr(script, n->heredocs[i].content.s);
+		strbuf_addstr(script, n->heredocs[i].name.s);
+	}
+}
+
+int exec_run(struct build *b, struct stage_state *ss, const struct plan_instr *in,
+	     struct kerr *err)
+{
+	const struct img_runconfig *rc = &ss->cfg.config;
+	struct strvec argv = STRVEC_INIT, env = STRVEC_INIT;
+	cleanup_strbuf struct strbuf by = STRBUF_INIT;
+	cleanup_strbuf struct strbuf script = STRBUF_INIT;
+	struct run_env re;
+	struct sandbox_user user;
+	struct sandbox_status st;
+	struct sandbox_spec spec;
+	const char *net = plan_flag_get(in, "network");
+	int rootfd = -1, r = -1;
+	bool empty;
+
+	memset(&re, 0, sizeof(re));
+	if (exec_snapshot(b, ss, err) < 0)
+		return -1;
+	rootfd = snapshot_rootfd(ss->snap);
+	if (in->node->nheredocs && !in->node->json) {
+		heredoc_script(in->node, &script);
+		for (size_t i = 0; i < (rc->shell.n ? rc->shell.n : 2); i++)
+			strvec_push(&argv, rc->shell.n ? rc->shell.v[i] : i ? "-c" : "/bin/sh");
+		strvec_push(&argv, script.buf);
+	} else {
+		exec_argv(in->node, &rc->shell, &argv);
+	}
+	for (size_t i = 0; i < rc->env.n; i++)
+		strvec_push(&env, rc->env.v[i]);
+	/* build args: ENV of the same name wins, as docker does */
+	for (size_t i = 0; i < in->nargs; i++)
+		if (in->args[i].value && !env_has(&env, in->args[i].key))
+			strvec_pushf(&env, "%s=%s", in->args[i].key, in->args[i].value);
+	for (size_t i = 0; i < b->plan.nproxy; i++)
+		if (!env_has(&env, b->plan.proxy[i].key))
+			strvec_pushf(&env, "%s=%s", b->plan.proxy[i].key, b->plan.proxy[i].value);
+	if (!env_has(&env, "PATH"))
+		strvec_push(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	if (sandbox_resolve_user(rootfd, rc->user && *rc->user ? rc->user : "0", &user, err) < 0)
+		goto out;
+	if (!env_has(&env, "HOME"))
+		strvec_pushf(&env, "HOME=%s", user.home);
+	if (setup_mounts(b, ss, in, &re, err) < 0)
+		goto out;
+	memset(&spec, 0, sizeof(spec));
+	spec.rootfs = snapshot_rootfs(ss->snap);
+	spec.argv = (const char *const *)argv.v;
+	spec.envp = (const char *const *)env.v;
+	spec.cwd = rc->working_dir && *rc->working_dir ? rc->working_dir : "/";
+	spec.user = &user;
+	spec.network = b->o->network;
+	if (net && !strcmp(net, "none"))
+		spec.network = SANDBOX_NET_NONE;
+	else if (net && !strcmp(net, "host"))
+		spec.network = SANDBOX_NET_HOST;
+	else if (net && strcmp(net, "default")) {
+		kerr_input(err, "RUN --network=%s: kiln knows none, host and default", net);
+		goto out;
+	}
+	spec.mounts = re.mounts;
+	spec.nmounts = re.nmounts;
+	spec.out_fd = -1;
+	spec.output = progress_output;
+	spec.output_arg = &b->pr;
+	if (sandbox_run(&spec, &st, err) < 0)
+		goto out;
+	if (st.signal || st.exit_code) {
+		char what[64];
+		cleanup_free char *cmd = NULL;
+		struct strbuf c = STRBUF_INIT;
+
+		sandbox_status_str(&st, what, sizeof(what));
+		for (size_t i = 0; i < argv.n; i++)
+			strbuf_addf(&c, "%s%s", i ? " " : "", argv.v[i]);
+		cmd = strbuf_detach(&c, NULL);
+		kerr_set(err, "RUN: process \"%s\" did not complete successfully: %s", cmd, what);
+		goto out;
+	}
+	run_env_release(&re, rootfd);
+	rootfd = -1;
+	created_by(in, &argv, &by);
+	r = exec_commit_layer(b, ss, by.buf, &empty, err);
+out:
+	run_env_release(&re, rootfd);
+	strvec_clear(&argv);
+	strvec_clear(&env);
+	return r;
+}

@@ -1,0 +1,286 @@
+/* exec.c: the build driver: read and plan the Dockerfile, enter kiln's user
+ * namespace, then run the stages the target needs in plan order, each from
+ * its base (an image in the store, scratch or an earlier stage), and hand
+ * the target's state to output.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "build/exec.h"
+#include "image/media.h"
+#include "store/rootfs.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+void build_opts_init(struct build_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->context = ".";
+	o->network = SANDBOX_NET_HOST;
+	o->snapshotter = SNAPSHOT_AUTO;
+}
+
+void build_opts_release(struct build_opts *o)
+{
+	strvec_clear(&o->tags);
+	strvec_clear(&o->build_args);
+	strvec_clear(&o->labels);
+	strvec_clear(&o->secrets);
+	strvec_clear(&o->outputs);
+}
+
+int exec_wrap(const struct build *b, int line, struct kerr *err)
+{
+	return kerr_wrap(err, "%s:%d", b->dfname, line);
+}
+
+void exec_now(const struct build *b, char out[IMG_TIME_LEN])
+{
+	struct timespec ts;
+
+	if (b->epoch) {
+		img_time_format(b->lo.timestamp, 0, out);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	img_time_format(ts.tv_sec, ts.tv_nsec, out);
+}
+
+void stage_state_clear(struct stage_state *ss)
+{
+	snapshot_free(ss->snap);
+	ss->snap = NULL;
+	img_config_clear(&ss->cfg);
+	for (size_t i = 0; i < ss->nlayers; i++) {
+		free(ss->layers[i].media_type);
+		free(ss->layers[i].digest);
+		free(ss->layers[i].diff_id);
+	}
+	free(ss->layers);
+	ss->layers = NULL;
+	ss->nlayers = 0;
+}
+
+int stage_state_copy(struct stage_state *dst, const struct stage_state *src)
+{
+	img_config_copy(&dst->cfg, &src->cfg);
+	dst->layers = xcalloc(src->nlayers ? src->nlayers : 1, sizeof(*dst->layers));
+	for (size_t i = 0; i < src->nlayers; i++) {
+		dst->layers[i].media_type = xstrdup(src->layers[i].media_type);
+		dst->layers[i].digest = xstrdup(src->layers[i].digest);
+		dst->layers[i].diff_id = xstrdup(src->layers[i].diff_id);
+		dst->layers[i].size = src->layers[i].size;
+	}
+	dst->nlayers = src->nlayers;
+	memcpy(dst->key, src->key, SHA256_LEN);
+	return 0;
+}
+
+static int read_dockerfile(struct build *b, struct strbuf *out, struct kerr *err)
+{
+	const char *f = b->o->dockerfile;
+	cleanup_free char *path = NULL;
+
+	/* errors name the file as the user gave it; the default as docker does */
+	snprintf(b->dfname, sizeof(b->dfname), "%s", f && strcmp(f, "-") ? f : "Dockerfile");
+	if (f && !strcmp(f, "-"))
+		return strbuf_read_fd(out, STDIN_FILENO, 16u << 20, err);
+	if (!f)
+		f = path = xasprintf("%s/Dockerfile", b->ctx.dir);
+	if (read_file_at(AT_FDCWD, f, out, 16u << 20, err) < 0)
+		return kerr_wrap(err, "cannot read the Dockerfile");
+	return 0;
+}
+
+/* FROM an image of the store: its config, layers and the key of its
+ * manifest; its environment and ONBUILD triggers go to the planner */
+static int base_image(struct build *b, int si, struct stage_state *ss, struct kerr *err)
+{
+	const struct plan_stage *s = &b->plan.stages[si];
+	struct oci_index idx;
+	struct store_image img;
+	struct sha256 h;
+	int i, r = -1;
+
+	oci_index_init(&idx);
+	memset(&img, 0, sizeof(img));
+	if (store_index_read(&b->st, &idx, err) < 0)
+		goto out;
+	i = store_resolve(&b->st, &idx, s->base, err);
+	if (i < 0) {
+		kerr_input(err, "FROM %s: no such image in the store (kiln pull is not in this "
+			   "build: bring it with kiln load or kiln import)", s->base);
+		goto out;
+	}
+	if (store_image_load(&b->st, &idx.manifests[i], &img, err) < 0)
+		goto out;
+	img_config_copy(&ss->cfg, &img.config);
+	if (img.manifest.nlayers != ss->cfg.diff_ids.n) {
+		kerr_set(err, "image '%s' has %zu layers and %zu diff_ids", s->base,
+			 img.manifest.nlayers, ss->cfg.diff_ids.n);
+		goto out;
+	}
+	ss->layers = xcalloc(img.manifest.nlayers + 1, sizeof(*ss->layers));
+	for (size_t k = 0; k < img.manifest.nlayers; k++) {
+		const struct oci_descriptor *l = &img.manifest.layers[k];
+
+		ss->layers[k].media_type = xstrdup(oci_media_to_oci(l->media_type));
+		ss->layers[k].digest = xstrdup(l->digest);
+		ss->layers[k].diff_id = xstrdup(ss->cfg.diff_ids.v[k]);
+		ss->layers[k].size = l->size;
+	}
+	ss->nlayers = img.manifest.nlayers;
+	key_begin(&h, (const unsigned char[SHA256_LEN]){ 0 }, "FROM image");
+	key_add(&h, img.desc.digest);
+	sha256_final(&h, ss->key);
+	if (ss->cfg.config.env.n &&
+	    plan_set_base_env(&b->plan, si, (const char *const *)ss->cfg.config.env.v,
+			      ss->cfg.config.env.n, err) < 0)
+		goto out;
+	if (ss->cfg.config.on_build.n) {
+		if (plan_insert_onbuild(&b->plan, si, (const char *const *)ss->cfg.config.on_build.v,
+					ss->cfg.config.on_build.n, err) < 0)
+			goto out;
+		/* triggers fire once: the new image does not carry them on */
+		strvec_clear(&ss->cfg.config.on_build);
+	}
+	r = 0;
+out:
+	store_image_clear(&img);
+	oci_index_clear(&idx);
+	return r;
+}
+
+static void base_scratch(struct build *b, int si, struct stage_state *ss)
+{
+	const struct plan_stage *s = &b->plan.stages[si];
+	char pl[PLAN_PLATFORM_STR];
+	struct sha256 h;
+
+	ss->cfg.os = xstrdup(s->platform.os);
+	ss->cfg.architecture = xstrdup(s->platform.arch);
+	ss->cfg.variant = s->platform.variant[0] ? xstrdup(s->platform.variant) : NULL;
+	strvec_push(&ss->cfg.config.env,
+		    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	key_begin(&h, (const unsigned char[SHA256_LEN]){ 0 }, "FROM scratch");
+	key_add(&h, plan_platform_str(&s->platform, pl));
+	sha256_final(&h, ss->key);
+}
+
+static int run_stage(struct build *b, int si, struct kerr *err)
+{
+	struct stage_state *ss = &b->stages[si];
+	const struct plan_stage *s = &b->plan.stages[si];
+	int r = 0;
+
+	plan_stage_name(s, ss->name);
+	progress_begin(&b->pr, "[%s 1/%zu] FROM %s", ss->name, exec_stage_steps(s),
+		       s->base_kind == PLAN_BASE_SCRATCH ? "scratch" : s->base);
+	switch (s->base_kind) {
+	case PLAN_BASE_IMAGE:
+		r = base_image(b, si, ss, err);
+		break;
+	case PLAN_BASE_STAGE:
+		r = stage_state_copy(ss, &b->stages[s->base_stage]);
+		break;
+	case PLAN_BASE_SCRATCH:
+		base_scratch(b, si, ss);
+		break;
+	}
+	if (r < 0) {
+		exec_wrap(b, s->line, err);
+		progress_error(&b->pr, err->msg);
+		return -1;
+	}
+	ss->started = true;
+	progress_done(&b->pr);
+	/* the planner may have added ONBUILD triggers: read the stage again */
+	for (size_t i = 0; i < b->plan.stages[si].ninstrs; i++) {
+		if (sandbox_interrupted())
+			return kerr_errno(err, EINTR, "interrupted");
+		if (exec_instr(b, si, i, err) < 0)
+			return -1;
+	}
+	snapshot_free(ss->snap);
+	ss->snap = NULL;
+	ss->done = true;
+	return 0;
+}
+
+int build_run(const struct build_opts *o, char id[DIGEST_STR_LEN], struct kerr *err)
+{
+	cleanup_strbuf struct strbuf text = STRBUF_INIT;
+	struct strvec args = STRVEC_INIT;
+	struct oci_descriptor man = OCI_DESCRIPTOR_INIT;
+	struct sandbox_ids ids;
+	struct build b;
+	int r = -1;
+
+	memset(&b, 0, sizeof(b));
+	b.o = o;
+	b.st = (struct store)STORE_INIT;
+	b.ctx.fd = -1;
+	progress_init(&b.pr, o->quiet ? BUILD_PROGRESS_QUIET : o->progress);
+	b.lo = (struct layer_opts)LAYER_OPTS_INIT;
+	if (layer_opts_from_env(&b.lo, err) < 0)
+		goto out;
+	b.epoch = b.lo.mtime_policy == LAYER_MTIME_CLAMP;
+	for (size_t i = 0; i < o->build_args.n; i++)
+		if (plan_build_arg(o->build_args.v[i], &args, err) < 0)
+			goto out;
+	if (context_open(&b.ctx, o->context, o->dockerfile, err) < 0 ||
+	    read_dockerfile(&b, &text, err) < 0)
+		goto out;
+	if (df_parse(text.buf, text.len, b.dfname, &b.df, err) < 0)
+		goto out;
+	b.have_df = true;
+	if (df_validate(&b.df, err) < 0)
+		goto out;
+	{
+		struct plan_opts po = {
+			.build_args = (const char *const *)args.v,
+			.nbuild_args = args.n,
+			.target = o->target,
+			.platform = o->platform,
+		};
+
+		if (plan_build(&b.plan, &b.df, &po, err) < 0)
+			goto out;
+		b.have_plan = true;
+	}
+	plan_warn_unused(&b.plan);
+	/* before anything else starts a thread or mounts */
+	if (sandbox_enter(&ids, err) < 0 || store_open(&b.st, err) < 0 ||
+	    store_hold(&b.st, err) < 0)
+		goto out;
+	b.ids = sandbox_current();
+	b.stages = xcalloc(b.plan.nstages, sizeof(*b.stages));
+	for (size_t k = 0; k < b.plan.norder; k++)
+		if (run_stage(&b, b.plan.order[k], err) < 0)
+			goto out;
+	if (output_commit(&b, &b.stages[b.plan.target], id, &man, err) < 0 ||
+	    output_deliver(&b, &b.stages[b.plan.target], id, &man, err) < 0)
+		goto out;
+	r = 0;
+out:
+	oci_descriptor_clear(&man);
+	if (b.stages)
+		for (size_t i = 0; i < b.plan.nstages; i++)
+			stage_state_clear(&b.stages[i]);
+	free(b.stages);
+	if (b.have_plan)
+		plan_release(&b.plan);
+	if (b.have_df)
+		df_file_release(&b.df);
+	store_close(&b.st);
+	context_close(&b.ctx);
+	progress_release(&b.pr);
+	strvec_clear(&args);
+	return r;
+}

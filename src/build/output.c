@@ -1,0 +1,201 @@
+/* output.c: the target stage's state becomes an image (config and manifest
+ * blobs, OCI media types unless --format docker), which is named in the
+ * store (-t, or kept as <none>), written to --iidfile and to the -o
+ * outputs: type=oci|docker,dest=FILE (archives) and type=tar,dest=FILE
+ * (the root filesystem). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "build/exec.h"
+#include "image/media.h"
+#include "store/archive.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+
+int output_commit(struct build *b, struct stage_state *ss, char id[DIGEST_STR_LEN],
+		  struct oci_descriptor *manifest, struct kerr *err)
+{
+	cleanup_free char *cfg = NULL, *man = NULL;
+	char man_digest[DIGEST_STR_LEN];
+	struct oci_manifest m;
+	int r;
+
+	for (size_t i = 0; i < b->o->labels.n; i++) {
+		const char *kv = b->o->labels.v[i];
+		const char *eq = strchr(kv, '=');
+		cleanup_free char *k = eq ? xstrndup(kv, (size_t)(eq - kv)) : xstrdup(kv);
+
+		img_map_set(&ss->cfg.config.labels, k, eq ? eq + 1 : "");
+	}
+	if (!ss->cfg.created) {
+		char created[IMG_TIME_LEN];
+
+		exec_now(b, created);
+		ss->cfg.created = xstrdup(created);
+	}
+	cfg = img_config_json(&ss->cfg);
+	if (store_blob_put(&b->st, cfg, strlen(cfg), NULL, id, err) < 0)
+		return -1;
+	oci_manifest_init(&m);
+	oci_descriptor_set(&m.config, MT_OCI_CONFIG, id, (int64_t)strlen(cfg));
+	for (size_t i = 0; i < ss->nlayers; i++)
+		oci_manifest_add_layer(&m, ss->layers[i].media_type, ss->layers[i].digest,
+				       ss->layers[i].size);
+	r = b->o->docker_format ? oci_manifest_to_docker(&m, err) : 0;
+	if (r >= 0) {
+		man = oci_manifest_json(&m);
+		r = store_blob_put(&b->st, man, strlen(man), NULL, man_digest, err);
+	}
+	if (r >= 0)
+		oci_descriptor_set(manifest, m.media_type ? m.media_type : MT_OCI_MANIFEST,
+				   man_digest, (int64_t)strlen(man));
+	oci_manifest_clear(&m);
+	return r;
+}
+
+/* an image without a name stays in index.json as <none> until prune */
+static int add_untagged(struct store *st, struct oci_index *idx, void *arg, struct kerr *err)
+{
+	const struct oci_descriptor *d = arg;
+
+	(void)st;
+	(void)err;
+	for (size_t i = 0; i < idx->n; i++)
+		if (!strcmp(idx->manifests[i].digest, d->digest))
+			return 0;
+	oci_index_add(idx, d);
+	return 1;
+}
+
+/* "type=oci,dest=out.tar" into its parts */
+static int parse_output(const char *spec, char **type, char **dest, struct kerr *err)
+{
+	struct strvec parts = STRVEC_INIT;
+
+	*type = *dest = NULL;
+	strvec_split(&parts, spec, ',');
+	for (size_t i = 0; i < parts.n; i++) {
+		char *eq = strchr(parts.v[i], '=');
+
+		if (!eq) {
+			/* "-o DIR" is docker's short form of type=local,dest=DIR */
+			if (parts.n == 1) {
+				*type = xstrdup("local");
+				*dest = xstrdup(parts.v[i]);
+				break;
+			}
+			strvec_clear(&parts);
+			return kerr_input(err, "-o %s: expected key=value pairs", spec);
+		}
+		*eq = 0;
+		if (!strcmp(parts.v[i], "type")) {
+			free(*type);
+			*type = xstrdup(eq + 1);
+		} else if (!strcmp(parts.v[i], "dest")) {
+			free(*dest);
+			*dest = xstrdup(eq + 1);
+		}
+	}
+	strvec_clear(&parts);
+	if (!*type)
+		*type = xstrdup("local");
+	if (!*dest) {
+		free(*type);
+		return kerr_input(err, "-o %s: dest= is missing", spec);
+	}
+	return 0;
+}
+
+static int write_archive(struct build *b, const char *id, bool docker, const char *dest,
+			 struct kerr *err)
+{
+	struct atomic_file af = ATOMIC_FILE_INIT;
+	const char *slash = strrchr(dest, '/');
+	cleanup_free char *dir = slash ? xstrndup(dest, (size_t)(slash - dest)) : xstrdup(".");
+	cleanup_close int dirfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char *names[1];
+	cleanup_free char *name = NULL;
+	int r;
+
+	if (dirfd < 0)
+		return kerr_input(err, "-o: cannot open '%s': %s", dir, strerror(errno));
+	name = b->o->tags.n ? xstrdup(b->o->tags.v[0]) : xstrdup(id);
+	names[0] = name;
+	if (atomic_file_open(&af, dirfd, slash ? slash + 1 : dest, 0644, err) < 0)
+		return -1;
+	r = store_archive_save(&b->st, names, 1, docker ? STORE_ARCHIVE_DOCKER : STORE_ARCHIVE_OCI,
+			       af.fd, err);
+	if (r >= 0)
+		r = atomic_file_commit(&af, err);
+	atomic_file_abort(&af);
+	return r;
+}
+
+static int write_rootfs_tar(struct build *b, struct stage_state *ss, const char *dest,
+			    struct kerr *err)
+{
+	struct atomic_file af = ATOMIC_FILE_INIT;
+	const char *slash = strrchr(dest, '/');
+	cleanup_free char *dir = slash ? xstrndup(dest, (size_t)(slash - dest)) : xstrdup(".");
+	cleanup_close int dirfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct layer_opts lo = b->lo;
+	struct layer_result res;
+	int r;
+
+	if (dirfd < 0)
+		return kerr_input(err, "-o: cannot open '%s': %s", dir, strerror(errno));
+	if (exec_snapshot(b, ss, err) < 0)
+		return -1;
+	if (atomic_file_open(&af, dirfd, slash ? slash + 1 : dest, 0644, err) < 0)
+		return -1;
+	lo.level = 0;
+	lo.threads = 1;
+	r = layer_write_tree(snapshot_rootfd(ss->snap), af.fd, &lo, &res, err);
+	if (r >= 0)
+		r = atomic_file_commit(&af, err);
+	atomic_file_abort(&af);
+	return r;
+}
+
+int output_deliver(struct build *b, struct stage_state *ss, const char *id,
+		   const struct oci_descriptor *manifest, struct kerr *err)
+{
+	if (!b->o->tags.n &&
+	    store_index_update(&b->st, add_untagged, (void *)manifest, err) < 0)
+		return -1;
+	for (size_t i = 0; i < b->o->tags.n; i++) {
+		if (store_tag(&b->st, manifest, b->o->tags.v[i], err) < 0)
+			return -1;
+	}
+	progress_note(&b->pr, "writing image %s done", id);
+	for (size_t i = 0; i < b->o->tags.n; i++)
+		progress_note(&b->pr, "naming to %s done", b->o->tags.v[i]);
+	for (size_t i = 0; i < b->o->outputs.n; i++) {
+		char *type, *dest;
+		int r;
+
+		if (parse_output(b->o->outputs.v[i], &type, &dest, err) < 0)
+			return -1;
+		if (!strcmp(type, "oci") || !strcmp(type, "docker"))
+			r = write_archive(b, id, !strcmp(type, "docker"), dest, err);
+		else if (!strcmp(type, "tar"))
+			r = write_rootfs_tar(b, ss, dest, err);
+		else
+			r = kerr_input(err, "-o type=%s is not supported yet (oci, docker, tar)", type);
+		if (r >= 0)
+			progress_note(&b->pr, "exporting to %s %s done", type, dest);
+		free(type);
+		free(dest);
+		if (r < 0)
+			return -1;
+	}
+	if (b->o->iidfile &&
+	    atomic_write_at(AT_FDCWD, b->o->iidfile, id, strlen(id), 0644, err) < 0)
+		return kerr_wrap(err, "--iidfile");
+	return 0;
+}
