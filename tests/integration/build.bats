@@ -1,0 +1,705 @@
+#!/usr/bin/env bats
+# kiln build as an ordinary user: instructions, stages, the step cache,
+# outputs and failures. Base image: busybox made offline (scripts/mkbase.sh).
+
+load helpers
+
+setup() {
+	require_feature BUILD
+	export KILN_ROOT=$BATS_TEST_TMPDIR/store
+	export SOURCE_DATE_EPOCH=1700000000
+	ctx=$BATS_TEST_TMPDIR/ctx
+	mkdir -p "$ctx"
+	import_busybox busybox
+}
+
+# a Dockerfile in the context from standard input of this function
+dockerfile() {
+	cat > "$ctx/Dockerfile"
+}
+
+# field of the image config as JSON: cfg IMAGE Cmd
+cfg() {
+	kiln inspect "$1" | python3 -c "
+import json, sys
+d = json.load(sys.stdin)[0]
+print(json.dumps(d['Config'].get('$2'), sort_keys=True))"
+}
+
+# the raw config blob of IMAGE
+config_blob() {
+	local id
+	id=$(kiln inspect "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['Id'][7:])")
+	cat "$KILN_ROOT/blobs/sha256/$id"
+}
+
+# the image's root filesystem as "tar -tv" lines (numeric owners)
+rootfs_list() {
+	kiln export "$1" -o "$BATS_TEST_TMPDIR/rootfs.tar"
+	tar --numeric-owner -tvf "$BATS_TEST_TMPDIR/rootfs.tar"
+}
+
+# the content of one file of the image
+rootfs_cat() {
+	kiln export "$1" -o "$BATS_TEST_TMPDIR/rootfs.tar"
+	tar -xOf "$BATS_TEST_TMPDIR/rootfs.tar" "./${2#/}"
+}
+
+@test "build: RUN writes a file that is in the image" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN echo hello > /greeting
+	EOF
+	run kiln build -t app:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(rootfs_cat app:1 /greeting)" = hello ]
+}
+
+@test "build: progress is BuildKit's plain format" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN echo out-line
+	EOF
+	run kiln build --progress plain -t app:1 "$ctx"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"#1 [stage-0 1/2] FROM busybox"* ]]
+	[[ "$output" == *"[stage-0 2/2] RUN echo out-line"* ]]
+	echo "$output" | grep -qE '^#2 [0-9]+\.[0-9]{3} out-line$'
+	echo "$output" | grep -qE '^#2 DONE [0-9]+\.[0-9]s$'
+}
+
+@test "build: -q prints only the image ID, --iidfile writes it" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN true
+	EOF
+	run --separate-stderr kiln build -q --iidfile "$BATS_TEST_TMPDIR/iid" "$ctx"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^sha256:[0-9a-f]{64}$ ]]
+	[ "$(cat "$BATS_TEST_TMPDIR/iid")" = "$output" ]
+	[ -z "$stderr" ]
+}
+
+@test "build: metadata instructions reach the image config" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	ARG SECRET_DEFAULT=hidden
+	ENV A=1 B="two words"
+	LABEL org.example.x=y
+	EXPOSE 80 53/UDP
+	VOLUME /data
+	USER app
+	WORKDIR /srv/app
+	STOPSIGNAL SIGTERM
+	ENTRYPOINT ["/bin/sh", "-c"]
+	CMD ["echo hi"]
+	EOF
+	run kiln build -t meta:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[[ "$(cfg meta:1 Env)" == *'"A=1", "B=two words"'* ]]
+	[ "$(cfg meta:1 Labels)" = '{"org.example.x": "y"}' ]
+	[ "$(cfg meta:1 ExposedPorts)" = '{"53/udp": {}, "80/tcp": {}}' ]
+	[ "$(cfg meta:1 Volumes)" = '{"/data": {}}' ]
+	[ "$(cfg meta:1 User)" = '"app"' ]
+	[ "$(cfg meta:1 WorkingDir)" = '"/srv/app"' ]
+	[ "$(cfg meta:1 StopSignal)" = '"SIGTERM"' ]
+	[ "$(cfg meta:1 Entrypoint)" = '["/bin/sh", "-c"]' ]
+	[ "$(cfg meta:1 Cmd)" = '["echo hi"]' ]
+	# ARG defaults never reach the config
+	! config_blob meta:1 | grep -q hidden
+	rootfs_list meta:1 | grep -q ' ./srv/app/$'
+}
+
+@test "build: ENTRYPOINT clears the base's CMD but keeps one set in the stage" {
+	dockerfile <<-'EOF'
+	FROM busybox AS base
+	CMD ["base"]
+	FROM base AS a
+	ENTRYPOINT ["/bin/echo"]
+	FROM base AS b
+	CMD ["mine"]
+	ENTRYPOINT ["/bin/echo"]
+	EOF
+	kiln build --target a -t ep:a "$ctx"
+	kiln build --target b -t ep:b "$ctx"
+	[ "$(cfg ep:a Cmd)" = null ]
+	[ "$(cfg ep:b Cmd)" = '["mine"]' ]
+}
+
+@test "build: shell and exec forms, SHELL is honoured" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN ["/bin/sh", "-c", "echo exec > /exec"]
+	SHELL ["/bin/sh", "-x", "-c"]
+	RUN echo shell > /shell
+	EOF
+	run kiln build --progress plain -t forms:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[[ "$output" == *"+ echo shell"* ]]
+	[ "$(rootfs_cat forms:1 /exec)" = exec ]
+	[ "$(rootfs_cat forms:1 /shell)" = shell ]
+}
+
+@test "build: RUN sees ENV, build args, WORKDIR and USER" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	ARG GREETING=hi
+	ENV WHO=world
+	WORKDIR /w
+	RUN echo "$GREETING $WHO $(pwd) $(id -u)" > /w/root.txt
+	USER app
+	RUN id -u > /tmp/app-uid
+	EOF
+	run kiln build --build-arg GREETING=hey -t env:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(rootfs_cat env:1 /w/root.txt)" = "hey world /w 0" ]
+	[ "$(rootfs_cat env:1 /tmp/app-uid)" = 1000 ]
+}
+
+@test "build: a failing RUN fails the build with the Dockerfile line" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN echo before
+	RUN echo doomed; exit 3
+	EOF
+	run kiln build -t fail:1 "$ctx"
+	[ "$status" -eq 1 ]
+	[[ "${lines[-1]}" == "kiln: build: Dockerfile:3: RUN: process \"/bin/sh -c echo doomed; exit 3\" did not complete successfully: exit code 3" ]]
+	run kiln images
+	[[ "$output" != *fail* ]]
+}
+
+@test "build: a RUN killed by a signal is reported as such" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN kill -9 $$
+	EOF
+	run kiln build "$ctx"
+	[ "$status" -eq 1 ]
+	[[ "${lines[-1]}" == *"killed by signal 9"* ]]
+}
+
+@test "build: quiet mode shows the failed step's last lines" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN echo the-reason >&2; false
+	EOF
+	run kiln build -q "$ctx"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *the-reason* ]]
+}
+
+@test "build: COPY files, directories (contents), globs and destinations" {
+	mkdir -p "$ctx/dir/sub"
+	echo a > "$ctx/a.txt"
+	echo b > "$ctx/b.txt"
+	echo c > "$ctx/dir/sub/c"
+	echo x > "$ctx/x.conf"
+	dockerfile <<-'EOF'
+	FROM busybox
+	COPY a.txt /single
+	COPY a.txt /into/
+	COPY *.txt /many/
+	COPY dir /tree
+	WORKDIR /rel
+	COPY x.conf here.conf
+	EOF
+	run kiln build -t copy:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run rootfs_list copy:1
+	[[ "$output" == *" ./single"* ]]
+	[[ "$output" == *" ./into/a.txt"* ]]
+	[[ "$output" == *" ./many/a.txt"* ]]
+	[[ "$output" == *" ./many/b.txt"* ]]
+	[[ "$output" == *" ./tree/sub/c"* ]]
+	[[ "$output" != *" ./tree/dir"* ]]
+	[[ "$output" == *" ./rel/here.conf"* ]]
+}
+
+@test "build: COPY --chown and --chmod set owners and modes" {
+	echo data > "$ctx/f"
+	dockerfile <<-'EOF'
+	FROM busybox
+	COPY --chown=app:app --chmod=0640 f /owned
+	COPY --chown=1234:5678 f /numeric
+	COPY --chmod=u+x,go-r f /sym
+	EOF
+	run kiln build -t chown:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run rootfs_list chown:1
+	echo "$output" | grep -qE '^-rw-r----- 1000/1000 .* \./owned$'
+	echo "$output" | grep -qE '^-[rwx-]{9} 1234/5678 .* \./numeric$'
+	echo "$output" | grep -qE '^-rwx-w---- 0/0 .* \./sym$' || echo "$output" | grep -qE '^-rwx------ 0/0 .* \./sym$'
+}
+
+@test "build: COPY of an unknown user is an error naming it" {
+	echo data > "$ctx/f"
+	dockerfile <<-'EOF'
+	FROM busybox
+	COPY --chown=nosuchuser f /f
+	EOF
+	run kiln build "$ctx"
+	[ "$status" -ne 0 ]
+	[[ "${lines[-1]}" == *"Dockerfile:2:"*nosuchuser* ]]
+}
+
+@test "build: .dockerignore keeps files out of COPY" {
+	echo keep > "$ctx/keep"
+	echo secret > "$ctx/secret.key"
+	printf '*.key\n' > "$ctx/.dockerignore"
+	dockerfile <<-'EOF'
+	FROM busybox
+	COPY . /ctx/
+	EOF
+	run kiln build -t ign:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run rootfs_list ign:1
+	[[ "$output" == *" ./ctx/keep"* ]]
+	[[ "$output" != *secret.key* ]]
+	dockerfile <<-'EOF'
+	FROM busybox
+	COPY secret.key /
+	EOF
+	run kiln build "$ctx"
+	[ "$status" -ne 0 ]
+	[[ "${lines[-1]}" == *"Dockerfile:2:"*"secret.key"*"not found"* ]]
+}
+
+@test "build: a missing COPY source names the line and the file" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	COPY nothere /x
+	EOF
+	run kiln build "$ctx"
+	[ "$status" -eq 2 ]
+	[[ "${lines[-1]}" == "kiln: build: Dockerfile:2: COPY: \"nothere\": not found in the build context"* ]]
+}
+
+@test "build: a context symlink cannot make COPY read outside the context" {
+	ln -s /etc/passwd "$ctx/link"
+	ln -s ../../../../../../etc "$ctx/updir"
+	dockerfile <<-'EOF'
+	FROM busybox
+	COPY link /copied
+	EOF
+	run kiln build "$ctx"
+	# /etc/passwd resolves inside the context, where there is none
+	[ "$status" -ne 0 ]
+	dockerfile <<-'EOF'
+	FROM busybox
+	COPY updir/passwd /copied
+	EOF
+	run kiln build "$ctx"
+	[ "$status" -ne 0 ]
+}
+
+@test "build: a symlink in the image cannot make COPY write outside the root" {
+	echo payload > "$ctx/f"
+	dockerfile <<-EOF
+	FROM busybox
+	RUN ln -s $BATS_TEST_TMPDIR/outside /escape
+	COPY f /escape/f
+	EOF
+	run kiln build -t esc:1 "$ctx"
+	[ ! -e "$BATS_TEST_TMPDIR/outside/f" ]
+	if [ "$status" -eq 0 ]; then
+		rootfs_list esc:1 | grep -q "^-.* \.$BATS_TEST_TMPDIR/outside/f$"
+	fi
+}
+
+@test "build: multi-stage COPY --from a named stage" {
+	dockerfile <<-'EOF'
+	FROM busybox AS build
+	RUN mkdir /out && echo built > /out/artifact
+	FROM busybox
+	COPY --from=build /out/artifact /artifact
+	EOF
+	run kiln build -t ms:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(rootfs_cat ms:1 /artifact)" = built ]
+}
+
+@test "build: --target stops at a stage and stages it does not need never run" {
+	dockerfile <<-'EOF'
+	FROM busybox AS base
+	RUN echo base > /base
+	FROM base AS broken
+	RUN exit 1
+	FROM base AS good
+	RUN echo good > /good
+	EOF
+	run kiln build --target good -t tgt:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[[ "$output" != *"RUN exit 1"* ]]
+	[ "$(rootfs_cat tgt:1 /good)" = good ]
+}
+
+@test "build: a failing test stage fails the build; skipping it skips the tests" {
+	dockerfile <<-'EOF'
+	FROM busybox AS build
+	RUN echo 'exit 1' > /selftest
+	FROM build AS test
+	RUN sh /selftest
+	FROM build AS final
+	COPY --from=build /selftest /app
+	EOF
+	run kiln build --target test "$ctx"
+	[ "$status" -eq 1 ]
+	[[ "${lines[-1]}" == *"Dockerfile:4:"* ]]
+	run kiln build --target final -t final:1 "$ctx"
+	[ "$status" -eq 0 ]
+}
+
+@test "build: an unchanged rebuild runs no step and gives the same image" {
+	echo v1 > "$ctx/f"
+	dockerfile <<-'EOF'
+	FROM busybox
+	COPY f /f
+	RUN cat /f > /g
+	EOF
+	first=$(kiln build -q "$ctx")
+	run kiln build --progress plain "$ctx"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | grep -c CACHED)" -eq 2 ]
+	[[ "$output" == *"writing image $first"* ]]
+}
+
+@test "build: cache misses on a changed file, hits on a touched one" {
+	echo v1 > "$ctx/f"
+	dockerfile <<-'EOF'
+	FROM busybox
+	COPY f /f
+	RUN cat /f > /g
+	EOF
+	kiln build -q "$ctx" >/dev/null
+	touch -d '2001-01-01' "$ctx/f"
+	run kiln build --progress plain "$ctx"
+	[ "$(echo "$output" | grep -c CACHED)" -eq 2 ]
+	echo v2 > "$ctx/f"
+	run kiln build --progress plain -t changed:1 "$ctx"
+	[ "$(echo "$output" | grep -c CACHED)" -eq 0 ]
+	[ "$(rootfs_cat changed:1 /g)" = v2 ]
+}
+
+@test "build: cache misses on a changed build arg or instruction" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	ARG V=1
+	RUN echo $V > /v
+	EOF
+	kiln build -q "$ctx" >/dev/null
+	run kiln build --progress plain --build-arg V=2 -t arg:2 "$ctx"
+	[[ "$output" != *CACHED* ]]
+	[ "$(rootfs_cat arg:2 /v)" = 2 ]
+	run kiln build --progress plain --build-arg V=2 "$ctx"
+	[[ "$output" == *CACHED* ]]
+	sed -i 's/echo \$V/echo "$V"/' "$ctx/Dockerfile"
+	run kiln build --progress plain --build-arg V=2 "$ctx"
+	[[ "$output" != *CACHED* ]]
+}
+
+@test "build: --no-cache runs every step" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN echo once
+	EOF
+	kiln build -q "$ctx" >/dev/null
+	run kiln build --no-cache --progress plain "$ctx"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *CACHED* ]]
+	[[ "$output" == *" once"* ]]
+}
+
+@test "build: a secret is readable in RUN and absent from layers and history" {
+	echo hunter2-secret > "$BATS_TEST_TMPDIR/s.txt"
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN --mount=type=secret,id=tok test "$(cat /run/secrets/tok)" = hunter2-secret && echo ok > /checked
+	EOF
+	run kiln build --secret id=tok,src="$BATS_TEST_TMPDIR/s.txt" -t sec:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(rootfs_cat sec:1 /checked)" = ok ]
+	! grep -rq hunter2-secret "$KILN_ROOT/blobs"
+	for b in "$KILN_ROOT"/blobs/sha256/*; do
+		! (gzip -dc "$b" 2>/dev/null | grep -q hunter2-secret)
+	done
+	! rootfs_list sec:1 | grep -q 'run/secrets'
+}
+
+@test "build: a required secret that was not given is an error" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN --mount=type=secret,id=tok,required=true true
+	EOF
+	run kiln build "$ctx"
+	[ "$status" -eq 2 ]
+	[[ "${lines[-1]}" == *"Dockerfile:2:"*"secret 'tok'"* ]]
+}
+
+@test "build: RUN --mount=type=cache persists between builds and stays out of layers" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	ARG N=1
+	RUN --mount=type=cache,target=/cache echo "$N" >> /cache/log && cat /cache/log > /seen
+	EOF
+	kiln build --build-arg N=1 -q "$ctx" >/dev/null
+	kiln build --build-arg N=2 -t cache:2 -q "$ctx" >/dev/null
+	[ "$(rootfs_cat cache:2 /seen | tr '\n' ' ')" = "1 2 " ]
+	! rootfs_list cache:2 | grep -q ' ./cache'
+}
+
+@test "build: RUN --mount=type=bind from the context and type=tmpfs" {
+	echo from-context > "$ctx/in"
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN --mount=type=bind,source=in,target=/mnt/in cat /mnt/in > /got
+	RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && grep -q ' /scratch ' /proc/mounts && echo ok > /tmpfs-ok
+	EOF
+	run kiln build -t bind:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(rootfs_cat bind:1 /got)" = from-context ]
+	! rootfs_list bind:1 | grep -qE ' ./(mnt|scratch)'
+}
+
+@test "build: RUN --network=none has only loopback" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN --network=none cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' ' > /ifaces
+	EOF
+	run kiln build -t net:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(rootfs_cat net:1 /ifaces)" = lo ]
+}
+
+@test "build: /etc/hosts and /etc/resolv.conf of RUN never reach a layer" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN test -s /etc/hosts && test -e /etc/resolv.conf && echo ok > /ok
+	EOF
+	run kiln build -t hosts:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run rootfs_list hosts:1
+	[[ "$output" != *etc/hosts* ]]
+	[[ "$output" != *etc/resolv.conf* ]]
+}
+
+@test "build: deleting a base file in RUN makes a whiteout" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN rm /etc/group
+	EOF
+	run kiln build -t wh:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run rootfs_list wh:1
+	[[ "$output" != *" ./etc/group"* ]]
+	[[ "$output" == *" ./etc/passwd"* ]]
+}
+
+@test "build: RUN and COPY heredocs" {
+	require_feature DF_HEREDOC
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN <<EOT
+	echo one > /h1
+	echo two >> /h1
+	EOT
+	COPY <<EOT /h2
+	copied $HOME
+	EOT
+	EOF
+	run kiln build -t here:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(rootfs_cat here:1 /h1 | tr '\n' ' ')" = "one two " ]
+	[ "$(rootfs_cat here:1 /h2)" = "copied " ]
+}
+
+@test "build: ADD unpacks a local tar.gz" {
+	mkdir -p "$BATS_TEST_TMPDIR/arch/pkg"
+	echo inside > "$BATS_TEST_TMPDIR/arch/pkg/file"
+	tar -C "$BATS_TEST_TMPDIR/arch" -czf "$ctx/pkg.tar.gz" pkg
+	dockerfile <<-'EOF'
+	FROM busybox
+	ADD pkg.tar.gz /opt/
+	EOF
+	run kiln build -t add:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(rootfs_cat add:1 /opt/pkg/file)" = inside ]
+}
+
+@test "build: -f - reads the Dockerfile from standard input" {
+	run kiln build -t stdin:1 -f - "$ctx" <<-'EOF'
+	FROM busybox
+	RUN echo piped > /p
+	EOF
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(rootfs_cat stdin:1 /p)" = piped ]
+}
+
+@test "build: a context of - is a tar on standard input" {
+	echo from-tar > "$ctx/f"
+	dockerfile <<-'EOF'
+	FROM busybox
+	COPY f /f
+	EOF
+	tar -C "$ctx" -cf "$BATS_TEST_TMPDIR/ctx.tar" .
+	run kiln build -t tarctx:1 - < "$BATS_TEST_TMPDIR/ctx.tar"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(rootfs_cat tarctx:1 /f)" = from-tar ]
+}
+
+@test "build: --label adds labels, several -t name one image" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	EOF
+	run kiln build --label team=edge -t one:1 -t two:2 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(cfg one:1 Labels)" = '{"team": "edge"}' ]
+	[ "$(kiln inspect one:1 | grep '"Id"')" = "$(kiln inspect two:2 | grep '"Id"')" ]
+}
+
+@test "build: -o type=oci and type=docker archives load elsewhere" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN echo x > /x
+	EOF
+	run kiln build -t out:1 -o type=oci,dest="$BATS_TEST_TMPDIR/o.tar" \
+		-o type=docker,dest="$BATS_TEST_TMPDIR/d.tar" "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	skopeo inspect "oci-archive:$BATS_TEST_TMPDIR/o.tar" >/dev/null
+	skopeo inspect "docker-archive:$BATS_TEST_TMPDIR/d.tar" >/dev/null
+}
+
+@test "build: -o type=tar writes the root filesystem" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN echo x > /x
+	EOF
+	run kiln build -o type=tar,dest="$BATS_TEST_TMPDIR/root.tar" "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	tar -tf "$BATS_TEST_TMPDIR/root.tar" | grep -qx 'x'
+	tar -tf "$BATS_TEST_TMPDIR/root.tar" | grep -qx 'bin/busybox'
+}
+
+@test "build: --format docker writes docker media types" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN true
+	EOF
+	run kiln build --format docker -t dk:1 "$ctx"
+	[ "$status" -eq 0 ]
+	kiln inspect dk:1 | grep -q 'application/vnd.docker.distribution.manifest.v2+json'
+}
+
+@test "build: both snapshotters give the same image" {
+	echo data > "$ctx/f"
+	dockerfile <<-'EOF'
+	FROM busybox
+	COPY f /f
+	RUN mkdir -p /a/b && echo x > /a/b/c && rm /etc/group && chmod 700 /home
+	RUN rm -r /a && mkdir /a && echo y > /a/new
+	EOF
+	a=$(kiln build --no-cache -q --snapshotter overlay "$ctx")
+	b=$(kiln build --no-cache -q --snapshotter copy "$ctx")
+	[ -n "$a" ]
+	[ "$a" = "$b" ]
+}
+
+@test "build: FROM an image that is not in the store" {
+	dockerfile <<-'EOF'
+	FROM nosuch/image:1
+	EOF
+	run kiln build "$ctx"
+	[ "$status" -eq 2 ]
+	assert_one_error_line
+	[[ "$output" == *"Dockerfile:1:"*"nosuch/image:1"* ]]
+}
+
+@test "build: a Dockerfile error names the line; the store is unchanged" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN true
+	BOGUS thing
+	EOF
+	before=$(cat "$KILN_ROOT/index.json")
+	run kiln build -t x:1 "$ctx"
+	[ "$status" -eq 2 ]
+	assert_one_error_line
+	[[ "$output" == *"Dockerfile:3:"* ]]
+	[ "$(cat "$KILN_ROOT/index.json")" = "$before" ]
+}
+
+@test "build: bad flags and a missing context are one-line errors" {
+	run kiln build --progress fancy "$ctx"
+	[ "$status" -eq 2 ]
+	assert_one_error_line
+	run kiln build "$BATS_TEST_TMPDIR/nope"
+	[ "$status" -eq 2 ]
+	assert_one_error_line
+	run kiln build -t 'Bad Name' "$ctx"
+	[ "$status" -eq 2 ]
+	assert_one_error_line
+}
+
+@test "build: Ctrl-C during RUN leaves no process, mount or temp dir" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN sleep 1000
+	EOF
+	kiln build "$ctx" > "$BATS_TEST_TMPDIR/log" 2>&1 &
+	pid=$!
+	for _ in $(seq 50); do
+		grep -q 'RUN sleep 1000' "$BATS_TEST_TMPDIR/log" && break
+		sleep 0.2
+	done
+	sleep 0.5
+	kill -INT $pid
+	run wait $pid
+	[ "$status" -ne 0 ]
+	! pgrep -u "$(id -u)" -f 'sleep 1000'
+	[ -z "$(ls -A "$KILN_ROOT/kiln/snapshots" 2>/dev/null)" ]
+	! grep -q "$KILN_ROOT" /proc/self/mountinfo
+}
+
+@test "build: ONBUILD triggers of the base run in the child" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	ONBUILD RUN echo triggered > /trig
+	EOF
+	kiln build -t parent:1 "$ctx"
+	dockerfile <<-'EOF'
+	FROM parent:1
+	RUN cat /trig > /seen
+	EOF
+	run kiln build -t child:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(rootfs_cat child:1 /seen)" = triggered ]
+	[ "$(cfg child:1 OnBuild)" = null ]
+}
+
+@test "build: HEALTHCHECK is kept under docker's field name" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	HEALTHCHECK --interval=30s --retries=3 CMD true
+	EOF
+	kiln build -t hc:1 "$ctx"
+	config_blob hc:1 | python3 -c "
+import json, sys
+h = json.load(sys.stdin)['config']['Healthcheck']
+assert h['Test'] == ['CMD-SHELL', 'true'], h
+assert h['Interval'] == 30000000000, h
+assert h['Retries'] == 3, h"
+}
+
+@test "build: history follows BuildKit's created_by" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	ENV A=1
+	RUN true
+	EOF
+	kiln build -t hist:1 "$ctx"
+	config_blob hist:1 | python3 -c "
+import json, sys
+h = json.load(sys.stdin)['history'][-2:]
+assert h[0]['created_by'] == 'ENV A=1' and h[0]['empty_layer'], h
+assert h[1]['created_by'] == 'RUN /bin/sh -c true # buildkit', h"
+}
