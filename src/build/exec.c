@@ -261,6 +261,13 @@ int build_run(const struct build_opts *o, char id[DIGEST_STR_LEN], struct kerr *
 		goto out;
 	b.ids = sandbox_current();
 	b.stages = xcalloc(b.plan.nstages, sizeof(*b.stages));
+	{
+		size_t total = 0;
+
+		for (size_t k = 0; k < b.plan.norder; k++)
+			total += exec_stage_steps(&b.plan.stages[b.plan.order[k]]);
+		progress_total(&b.pr, total);
+	}
 	for (size_t k = 0; k < b.plan.norder; k++)
 		if (run_stage(&b, b.plan.order[k], err) < 0)
 			goto out;

@@ -28,10 +28,17 @@ struct progress {
 	/* the last lines of the current step's output, for a failure */
 	char *tail[10];
 	size_t ntail, tailpos;
+	/* tty: the status line */
+	struct timespec build_start;
+	size_t total, finished;
+	struct strbuf what;		/* the current step's instruction */
+	bool status_shown;
 };
 
 void progress_init(struct progress *pr, enum build_progress mode);
 void progress_release(struct progress *pr);
+/* how many steps the build has (FROMs included), for tty's "(2/5)" */
+void progress_total(struct progress *pr, size_t steps);
 /* "#N [build 2/5] RUN make": starts step N */
 void progress_begin(struct progress *pr, const char *fmt, ...) KILN_PRINTF(2, 3);
 /* output of the running step: each line as "#N 0.123 text" */

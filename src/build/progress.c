@@ -1,7 +1,9 @@
 /* progress.c: what a build prints on stderr, in BuildKit's plain style:
  * "#N [stage i/n] INSTRUCTION", each output line prefixed "#N <seconds>",
- * then "#N CACHED" or "#N DONE 1.2s". quiet prints nothing but keeps the
- * last lines of each step to show when it fails. */
+ * then "#N CACHED" or "#N DONE 1.2s". tty adds a live status line at the
+ * bottom ("[+] Building 3.2s (2/5) RUN make"), redrawn whenever something
+ * happens; quiet prints nothing but keeps the last lines of each step to
+ * show when it fails. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,13 +25,43 @@ static double elapsed(const struct progress *pr)
 void progress_init(struct progress *pr, enum build_progress mode)
 {
 	memset(pr, 0, sizeof(*pr));
-	/* a live status line needs more than this file; a terminal gets the
-	 * plain lines until it has one */
-	if (mode == BUILD_PROGRESS_AUTO || mode == BUILD_PROGRESS_TTY)
-		mode = BUILD_PROGRESS_PLAIN;
+	if (mode == BUILD_PROGRESS_AUTO)
+		mode = isatty(STDERR_FILENO) ? BUILD_PROGRESS_TTY : BUILD_PROGRESS_PLAIN;
 	pr->mode = mode;
 	pr->next = 1;
+	clock_gettime(CLOCK_MONOTONIC, &pr->build_start);
 	strbuf_init(&pr->line, 0);
+	strbuf_init(&pr->what, 0);
+}
+
+void progress_total(struct progress *pr, size_t steps)
+{
+	pr->total = steps;
+}
+
+/* tty: the status line goes before anything is printed and comes back after */
+static void status_clear(struct progress *pr)
+{
+	if (pr->mode == BUILD_PROGRESS_TTY && pr->status_shown) {
+		fputs("\r\033[K", stderr);
+		pr->status_shown = false;
+	}
+}
+
+static void status_draw(struct progress *pr)
+{
+	struct timespec now;
+	double t;
+
+	if (pr->mode != BUILD_PROGRESS_TTY)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	t = (double)(now.tv_sec - pr->build_start.tv_sec) +
+	    (double)(now.tv_nsec - pr->build_start.tv_nsec) / 1e9;
+	fprintf(stderr, "\033[1m[+] Building %.1fs (%zu/%zu)\033[0m %.60s", t, pr->finished,
+		pr->total, pr->step ? pr->what.buf : "");
+	pr->status_shown = true;
+	fflush(stderr);
 }
 
 static void tail_clear(struct progress *pr)
@@ -43,8 +75,10 @@ static void tail_clear(struct progress *pr)
 
 void progress_release(struct progress *pr)
 {
+	status_clear(pr);
 	tail_clear(pr);
 	strbuf_release(&pr->line);
+	strbuf_release(&pr->what);
 }
 
 static void say(struct progress *pr, const char *fmt, ...) KILN_PRINTF(2, 3);
@@ -54,9 +88,11 @@ static void say(struct progress *pr, const char *fmt, ...)
 
 	if (pr->mode == BUILD_PROGRESS_QUIET)
 		return;
+	status_clear(pr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
+	status_draw(pr);
 }
 
 void progress_begin(struct progress *pr, const char *fmt, ...)
@@ -75,6 +111,8 @@ void progress_begin(struct progress *pr, const char *fmt, ...)
 	clock_gettime(CLOCK_MONOTONIC, &pr->start);
 	tail_clear(pr);
 	strbuf_setlen(&pr->line, 0);
+	strbuf_setlen(&pr->what, 0);
+	strbuf_addstr(&pr->what, what);
 	say(pr, "#%d %s\n", pr->step, what);
 	free(what);
 }
@@ -116,6 +154,7 @@ static void flush_line(struct progress *pr)
 
 void progress_cached(struct progress *pr)
 {
+	pr->finished++;
 	say(pr, "#%d CACHED\n", pr->step);
 	say(pr, "\n");
 	pr->step = 0;
@@ -123,6 +162,7 @@ void progress_cached(struct progress *pr)
 
 void progress_done(struct progress *pr)
 {
+	pr->finished++;
 	flush_line(pr);
 	say(pr, "#%d DONE %.1fs\n", pr->step, elapsed(pr));
 	say(pr, "\n");
@@ -151,6 +191,7 @@ void progress_note(struct progress *pr, const char *fmt, ...)
 
 	if (pr->mode == BUILD_PROGRESS_QUIET)
 		return;
+	status_clear(pr);
 	fprintf(stderr, "#%d ", pr->next);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
