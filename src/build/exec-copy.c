@@ -302,6 +302,47 @@ static int set_owner(struct copy *c, int dirfd, const char *name, const char *ds
 	return 0;
 }
 
+/* mkdir -p of rel in the stage root; directories it creates get --chown's
+ * owner, as BuildKit gives them (existing ones keep theirs) */
+static int mkdirs_owned(struct copy *c, const char *rel, struct kerr *err)
+{
+	cleanup_free char *p = xstrdup(rel);
+	int fd;
+
+	if (c->chown && (c->uid || c->gid)) {
+		for (char *s = p;; s++) {
+			bool last = !(s = strchr(s, '/'));
+			int probe;
+
+			if (!last)
+				*s = 0;
+			probe = path_open_in_root(c->dstfd, p, O_PATH, 0, err);
+			if (probe >= 0) {
+				close(probe);
+			} else {
+				kerr_clear(err);
+				fd = path_mkdirs_in_root(c->dstfd, p, 0755, err);
+				if (fd < 0)
+					return -1;
+				if (c->record_owner) {
+					if (snapshot_set_owner(c->ss->snap, p, c->uid, c->gid, err) < 0) {
+						close(fd);
+						return -1;
+					}
+				} else if (fchownat(fd, "", c->uid, c->gid, AT_EMPTY_PATH) < 0) {
+					close(fd);
+					return kerr_errno(err, errno, "cannot chown '/%s'", p);
+				}
+				close(fd);
+			}
+			if (last)
+				break;
+			*s = '/';
+		}
+	}
+	return path_mkdirs_in_root(c->dstfd, rel, 0755, err);
+}
+
 static int copy_data(int in, int out, const char *rel, struct kerr *err)
 {
 	char buf[65536];
@@ -530,7 +571,7 @@ static int copy_one(struct copy *c, const char *rel, const char *dst, bool dst_d
 			name = drel;
 		}
 	}
-	pfd = path_mkdirs_in_root(c->dstfd, parent, 0755, err);
+	pfd = mkdirs_owned(c, parent, err);
 	if (pfd < 0)
 		return kerr_wrap(err, "%s", c->what);
 	{

@@ -387,7 +387,7 @@ int exec_run(struct build *b, struct stage_state *ss, const struct plan_instr *i
 		if (!env_has(&env, b->plan.proxy[i].key))
 			strvec_pushf(&env, "%s=%s", b->plan.proxy[i].key, b->plan.proxy[i].value);
 	if (!env_has(&env, "PATH"))
-		strvec_push(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+		strvec_push(&env, DEFAULT_PATH_ENV);
 	if (sandbox_resolve_user(rootfd, rc->user && *rc->user ? rc->user : "0", &user, err) < 0)
 		goto out;
 	if (!env_has(&env, "HOME"))

@@ -166,8 +166,6 @@ static void base_scratch(struct build *b, int si, struct stage_state *ss)
 	ss->cfg.os = xstrdup(s->platform.os);
 	ss->cfg.architecture = xstrdup(s->platform.arch);
 	ss->cfg.variant = s->platform.variant[0] ? xstrdup(s->platform.variant) : NULL;
-	strvec_push(&ss->cfg.config.env,
-		    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	key_begin(&h, (const unsigned char[SHA256_LEN]){ 0 }, "FROM scratch");
 	key_add(&h, plan_platform_str(&s->platform, pl));
 	sha256_final(&h, ss->key);
@@ -197,6 +195,15 @@ static int run_stage(struct build *b, int si, struct kerr *err)
 		exec_wrap(b, s->line, err);
 		progress_error(&b->pr, err->msg);
 		return -1;
+	}
+	/* BuildKit gives an image without PATH the default one */
+	{
+		bool has_path = false;
+
+		for (size_t i = 0; i < ss->cfg.config.env.n; i++)
+			has_path |= !strncmp(ss->cfg.config.env.v[i], "PATH=", 5);
+		if (!has_path)
+			strvec_push(&ss->cfg.config.env, DEFAULT_PATH_ENV);
 	}
 	ss->started = true;
 	progress_done(&b->pr);

@@ -17,6 +17,8 @@
 #include "util/sha256.h"
 #include "util/strbuf.h"
 
+#define DEFAULT_PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 /* ---- progress.c: BuildKit's plain progress, one "#N" per step ---- */
 
 struct progress {
