@@ -52,9 +52,9 @@ size: $(objtree)/kiln
 
 # The README's first command: set up the machine, build, run the main job.
 demo:
-	$(Q)$(srctree)/scripts/setup-host.sh build
+	$(Q)$(srctree)/scripts/setup-host.sh demo
 	$(Q)$(MAKE) -s -f $(srctree)/Makefile all
-	$(Q)$(objtree)/kiln version
+	$(Q)sh $(srctree)/scripts/demo.sh $(objtree)
 
 # Only what the build made: with O unset, objtree is the source tree.
 clean:

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs what building (build) or testing (check) kiln needs on Debian 12,
 # as root with apt-get; as another user it prints the apt-get line and stops.
-#   setup-host.sh build | check | deb-src
+#   setup-host.sh build | check | demo | deb-src
 set -eu
 
 die() { echo "kiln: setup: $*" >&2; exit 2; }
@@ -17,6 +17,8 @@ check_pkgs="bats skopeo umoci podman libcmocka-dev zlib1g-dev libmbedtls-dev lib
 	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-arm-linux-gnueabi \
 	musl-dev:arm64 musl-dev:armhf musl-dev:armel"
 foreign_archs="arm64 armhf armel"
+# what 'make demo' adds: the offline base image and the id-map helpers
+demo_pkgs="busybox-static uidmap"
 
 is_root() { [ "$(id -u)" = 0 ]; }
 
@@ -104,10 +106,15 @@ check)
 	install $build_pkgs $check_pkgs
 	if is_root; then add_deb_src; fi
 	;;
+demo)
+	# shellcheck disable=SC2086
+	install $build_pkgs $demo_pkgs
+	if is_root; then add_deb_src; fi
+	;;
 deb-src)
 	add_deb_src
 	;;
 *)
-	die "usage: setup-host.sh build|check|deb-src"
+	die "usage: setup-host.sh build|check|demo|deb-src"
 	;;
 esac
