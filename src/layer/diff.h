@@ -18,6 +18,7 @@ struct layer_owner {
 struct layer_diff_opts {
 	const struct layer_owner *owners;	/* sorted by path (strcmp) */
 	size_t nowners;
+	bool no_xattrs;		/* as layer_opts.no_xattrs: leave them out */
 };
 
 /*

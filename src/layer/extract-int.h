@@ -38,7 +38,7 @@ struct extract {
 	size_t nfix, afix;
 	uid_t euid;
 	gid_t egid;
-	int warned_dev, warned_xattr, warned_suid;
+	int warned_dev, warned_xattr, warned_suid, warned_chown;
 	char *buf;		/* file content in transit */
 };
 

@@ -2,6 +2,7 @@
  * modes with the setuid policy, xattrs, mtimes, and directories fixed last
  * so that writing their contents does not undo them. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,11 +52,11 @@ static int owner(struct extract *x, const struct tar_entry *e, uid_t *uid, gid_t
 
 /* setuid/setgid only on a file owned by whom the archive names: otherwise
  * the bit would run the program as the person unpacking */
-static mode_t file_mode(struct extract *x, const struct tar_entry *e)
+static mode_t file_mode(struct extract *x, const struct tar_entry *e, bool chowned)
 {
 	mode_t m = e->mode & 07777;
 
-	if (x->opts->chown)
+	if (chowned)
 		return m;
 	if ((m & S_ISUID) && e->uid != x->euid)
 		m &= ~(mode_t)S_ISUID;
@@ -103,6 +104,19 @@ static void to_timespec(const struct tar_entry *e, struct timespec ts[2])
 	ts[0].tv_nsec = ts[1].tv_nsec = (long)e->mtime_nsec;
 }
 
+/* a chown the kernel refused: fatal unless the caller lets it pass */
+static int chown_refused(struct extract *x, const struct tar_entry *e, uid_t uid, gid_t gid,
+			 struct kerr *err)
+{
+	if (errno != EINVAL || !x->opts->chown_lenient)
+		return kerr_errno(err, errno, "cannot change the owner of '%s'", e->path);
+	x->stats->skipped++;
+	if (!x->warned_chown++)
+		log_warn("'%s': owner %u:%u cannot be given here (not in the user namespace's id map); keeping such files as unpacked in this layer",
+			 e->path, (unsigned int)uid, (unsigned int)gid);
+	return 0;
+}
+
 int meta_file(struct extract *x, int fd, const struct tar_entry *e, struct kerr *err)
 {
 	struct timespec ts[2];
@@ -113,9 +127,12 @@ int meta_file(struct extract *x, int fd, const struct tar_entry *e, struct kerr 
 	if (r < 0)
 		return -1;
 	/* chown clears setuid and file capabilities: it goes first */
-	if (r && fchown(fd, uid, gid) < 0)
-		return kerr_errno(err, errno, "cannot change the owner of '%s'", e->path);
-	if (fchmod(fd, file_mode(x, e)) < 0)
+	if (r && fchown(fd, uid, gid) < 0) {
+		if (chown_refused(x, e, uid, gid, err) < 0)
+			return -1;
+		r = 0;
+	}
+	if (fchmod(fd, file_mode(x, e, r > 0)) < 0)
 		return kerr_errno(err, errno, "cannot change the mode of '%s'", e->path);
 	set_xattrs(x, fd, e);
 	to_timespec(e, ts);
@@ -135,7 +152,7 @@ static int chown_at(struct extract *x, int parentfd, const char *name,
 	if (r < 0)
 		return -1;
 	if (r && fchownat(parentfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-		return kerr_errno(err, errno, "cannot change the owner of '%s'", e->path);
+		return chown_refused(x, e, uid, gid, err);
 	return 0;
 }
 

@@ -32,10 +32,14 @@ struct layer_extract_opts {
 	size_t n_gid_map;
 	struct layer_input_opts verify;	/* used by _fd and _new */
 	struct tar_limits limits;
+	/* with chown: an owner the kernel refuses with EINVAL (an id outside
+	 * the user namespace's map) is left as created, setuid/setgid bits
+	 * dropped as without chown, and one warning said per layer */
+	int chown_lenient;
 };
 
 #define LAYER_EXTRACT_OPTS_INIT { LAYER_MERGE, 0, NULL, 0, NULL, 0, \
-	LAYER_INPUT_OPTS_INIT, TAR_LIMITS_INIT }
+	LAYER_INPUT_OPTS_INIT, TAR_LIMITS_INIT, 0 }
 
 struct layer_extract_stats {
 	unsigned long long entries;

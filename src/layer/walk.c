@@ -13,34 +13,14 @@
 #include <unistd.h>
 
 #include "layer/layer.h"
+#include "layer/walk.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 
-/* (dev, ino) of files with several links -> the path written first */
-struct link {
-	dev_t dev;
-	ino_t ino;
-	char *path;
-};
-
-struct links {
-	struct link *v;		/* open addressing; alloc is a power of two */
-	size_t n, alloc;
-};
-
-struct walk {
-	struct layer_writer *lw;
-	bool xattrs;
-	bool proc;		/* /proc/self/fd reaches xattrs of symlinks */
-	struct strbuf path;	/* of the entry at hand, relative to the root */
-	struct links links;
-	struct strbuf list, val;	/* xattr buffers, reused */
-};
-
-static size_t link_slot(const struct links *l, dev_t dev, ino_t ino)
+static size_t link_slot(const struct walk_links *l, dev_t dev, ino_t ino)
 {
 	uint64_t h = ((uint64_t)ino * 0x9e3779b97f4a7c15ull) ^ (uint64_t)dev;
 	size_t i = (size_t)(h ^ (h >> 29)) & (l->alloc - 1);
@@ -51,12 +31,12 @@ static size_t link_slot(const struct links *l, dev_t dev, ino_t ino)
 }
 
 /* the first path of (dev, ino), or NULL after remembering path for it */
-static const char *link_seen(struct links *l, dev_t dev, ino_t ino, const char *path)
+const char *walk_link_seen(struct walk_links *l, dev_t dev, ino_t ino, const char *path)
 {
 	size_t i;
 
 	if (2 * (l->n + 1) > l->alloc) {
-		struct links bigger = { NULL, l->n, l->alloc ? 2 * l->alloc : 64 };
+		struct walk_links bigger = { NULL, l->n, l->alloc ? 2 * l->alloc : 64 };
 
 		bigger.v = xcalloc(bigger.alloc, sizeof(*bigger.v));
 		for (size_t j = 0; j < l->alloc; j++)
@@ -68,12 +48,12 @@ static const char *link_seen(struct links *l, dev_t dev, ino_t ino, const char *
 	i = link_slot(l, dev, ino);
 	if (l->v[i].path)
 		return l->v[i].path;
-	l->v[i] = (struct link){ dev, ino, xstrdup(path) };
+	l->v[i] = (struct walk_link){ dev, ino, xstrdup(path) };
 	l->n++;
 	return NULL;
 }
 
-static void links_clear(struct links *l)
+void walk_links_clear(struct walk_links *l)
 {
 	for (size_t i = 0; i < l->alloc; i++)
 		free(l->v[i].path);
@@ -132,6 +112,34 @@ static ssize_t x_read(struct strbuf *sb, int fd, const char *path, const char *n
 	return -1;
 }
 
+/*
+ * The user.overlay.* attributes of an upper entry (kiln mounts with
+ * userxattr). Opaque is noted; a redirect or a metacopy file means the
+ * upper was made with features kiln never turns on, where what a path
+ * holds depends on the lowers: such an upper cannot be read alone.
+ */
+static int overlay_xattr(struct walk *w, int fd, const char *path, const char *x,
+			 struct kerr *err)
+{
+	const char *what = x + 13;
+	ssize_t n;
+
+	if (!strcmp(what, "redirect") || !strcmp(what, "metacopy"))
+		return kerr_set(err, "'%s' has the overlay %s attribute: kiln mounts without redirect_dir and metacopy and cannot read this upper directory",
+				w->path.buf, what);
+	if (strcmp(what, "opaque"))
+		return 0;
+	n = x_read(&w->val, fd, path, x);
+	if (n < 0 && no_xattrs_here(errno))
+		return 0;
+	if (n < 0)
+		return kerr_errno(err, errno, "cannot read xattr '%s' of '%s'", x, w->path.buf);
+	/* "x" marks a lower holding xattr whiteouts, not an opaque dir */
+	if (n == 1 && w->val.buf[0] == 'y')
+		w->opaque = true;
+	return 0;
+}
+
 static int read_xattrs(struct walk *w, struct tar_entry *e, int fd, int dirfd,
 		       const char *name, struct kerr *err)
 {
@@ -139,7 +147,8 @@ static int read_xattrs(struct walk *w, struct tar_entry *e, int fd, int dirfd,
 	const char *path = NULL;
 	ssize_t n;
 
-	if (!w->xattrs)
+	w->opaque = false;
+	if (!w->xattrs && !w->upper)
 		return 0;
 	if (fd < 0) {
 		if (!w->proc)
@@ -157,7 +166,10 @@ static int read_xattrs(struct walk *w, struct tar_entry *e, int fd, int dirfd,
 	for (size_t off = 0; off < w->list.len; off += strlen(w->list.buf + off) + 1) {
 		const char *x = w->list.buf + off;
 
-		if (!*x || !keep_xattr(x))
+		if (w->upper && !strncmp(x, "user.overlay.", 13) &&
+		    overlay_xattr(w, fd, path, x, err) < 0)
+			return -1;
+		if (!*x || !keep_xattr(x) || !w->xattrs)
 			continue;
 		n = x_read(&w->val, fd, path, x);
 		if (n < 0 && no_xattrs_here(errno))
@@ -170,11 +182,14 @@ static int read_xattrs(struct walk *w, struct tar_entry *e, int fd, int dirfd,
 	return 0;
 }
 
-static int walk_dir(struct walk *w, int dirfd, struct kerr *err);
-
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_owner(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct layer_owner *)elem)->path);
 }
 
 /* opens name for reading and checks it is still what fstatat saw; st is
@@ -197,28 +212,94 @@ static int open_same(int dirfd, const char *name, struct stat *st,
 	return fd;
 }
 
-static int walk_entry(struct walk *w, int dirfd, const char *name, struct kerr *err)
+static int add(struct walk *w, const struct tar_entry *e, int fd, struct kerr *err)
+{
+	w->wrote = true;
+	return layer_writer_add(w->lw, e, fd, err);
+}
+
+int walk_whiteout(struct walk *w, const char *path, struct kerr *err)
+{
+	w->wrote = true;
+	return layer_writer_whiteout(w->lw, path, err);
+}
+
+int walk_opaque(struct walk *w, const char *path, struct kerr *err)
+{
+	w->wrote = true;
+	return layer_writer_opaque(w->lw, path, err);
+}
+
+static int walk_symlink(struct walk *w, struct tar_entry *e, int dirfd, const char *name,
+			const struct stat *st, struct kerr *err)
+{
+	struct strbuf target = STRBUF_INIT;
+	ssize_t n;
+
+	strbuf_grow(&target, (size_t)st->st_size + 1);
+	n = readlinkat(dirfd, name, target.buf, target.alloc - 1);
+	if (n < 0 || (size_t)n >= target.alloc - 1) {
+		strbuf_release(&target);
+		return n < 0 ? kerr_errno(err, errno, "cannot read link '%s'", w->path.buf)
+			     : kerr_set(err, "'%s' changed while it was read", w->path.buf);
+	}
+	strbuf_setlen(&target, (size_t)n);
+	e->type = TAR_SYMLINK;
+	e->linkname = strbuf_detach(&target, NULL);
+	if (read_xattrs(w, e, -1, dirfd, name, err) < 0)
+		return -1;
+	return add(w, e, -1, err);
+}
+
+static int walk_directory(struct walk *w, struct tar_entry *e, int dirfd, const char *name,
+			  struct stat *st, enum walk_depth depth, struct kerr *err)
+{
+	cleanup_close int fd = -1;
+	bool opaque;
+
+	e->type = TAR_DIR;
+	if ((fd = open_same(dirfd, name, st, O_DIRECTORY, w->path.buf, err)) < 0 ||
+	    read_xattrs(w, e, fd, dirfd, name, err) < 0)
+		return -1;
+	opaque = depth == WALK_TREE_OPAQUE || (w->upper && w->opaque);
+	if (add(w, e, -1, err) < 0 || (opaque && walk_opaque(w, w->path.buf, err) < 0))
+		return -1;
+	return depth == WALK_ENTRY ? 0 : walk_dir(w, fd, err);
+}
+
+int walk_entry(struct walk *w, int dirfd, const char *name, enum walk_depth depth,
+	       struct kerr *err)
 {
 	struct tar_entry e = TAR_ENTRY_INIT;
 	cleanup_close int fd = -1;
+	const struct layer_owner *own;
 	const char *first;
 	struct stat st;
 	int rc = -1;
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return kerr_errno(err, errno, "cannot stat '%s'", w->path.buf);
+	/* before the hardlink check: overlayfs links its whiteouts to one
+	 * shared inode */
+	if (w->upper && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0))
+		return walk_whiteout(w, w->path.buf, err);
 	e.path = w->path.buf;	/* borrowed: cleared before tar_entry_clear */
 	e.mode = st.st_mode & 07777;
 	e.uid = st.st_uid;
 	e.gid = st.st_gid;
 	e.mtime = st.st_mtim.tv_sec;
 	e.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
+	if (w->nowners && (own = bsearch(w->path.buf, w->owners, w->nowners,
+					 sizeof(*w->owners), cmp_owner))) {
+		e.uid = own->uid;
+		e.gid = own->gid;
+	}
 
 	if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 &&
-	    (first = link_seen(&w->links, st.st_dev, st.st_ino, w->path.buf))) {
+	    (first = walk_link_seen(&w->links, st.st_dev, st.st_ino, w->path.buf))) {
 		e.type = TAR_LINK;
 		e.linkname = (char *)first;
-		rc = layer_writer_add(w->lw, &e, -1, err);
+		rc = add(w, &e, -1, err);
 		e.linkname = NULL;
 		goto out;
 	}
@@ -231,36 +312,14 @@ static int walk_entry(struct walk *w, int dirfd, const char *name, struct kerr *
 		e.size = (uint64_t)st.st_size;
 		if (read_xattrs(w, &e, fd, dirfd, name, err) < 0)
 			goto out;
-		rc = layer_writer_add(w->lw, &e, fd, err);
+		rc = add(w, &e, fd, err);
 		break;
 	case S_IFDIR:
-		e.type = TAR_DIR;
-		if ((fd = open_same(dirfd, name, &st, O_DIRECTORY, w->path.buf, err)) < 0 ||
-		    read_xattrs(w, &e, fd, dirfd, name, err) < 0 ||
-		    layer_writer_add(w->lw, &e, -1, err) < 0)
-			goto out;
-		rc = walk_dir(w, fd, err);
+		rc = walk_directory(w, &e, dirfd, name, &st, depth, err);
 		break;
-	case S_IFLNK: {
-		struct strbuf target = STRBUF_INIT;
-		ssize_t n;
-
-		strbuf_grow(&target, (size_t)st.st_size + 1);
-		n = readlinkat(dirfd, name, target.buf, target.alloc - 1);
-		if (n < 0 || (size_t)n >= target.alloc - 1) {
-			strbuf_release(&target);
-			rc = n < 0 ? kerr_errno(err, errno, "cannot read link '%s'", w->path.buf)
-				   : kerr_set(err, "'%s' changed while it was read", w->path.buf);
-			goto out;
-		}
-		strbuf_setlen(&target, (size_t)n);
-		e.type = TAR_SYMLINK;
-		e.linkname = strbuf_detach(&target, NULL);
-		if (read_xattrs(w, &e, -1, dirfd, name, err) < 0)
-			goto out;
-		rc = layer_writer_add(w->lw, &e, -1, err);
+	case S_IFLNK:
+		rc = walk_symlink(w, &e, dirfd, name, &st, err);
 		break;
-	}
 	case S_IFCHR:
 	case S_IFBLK:
 	case S_IFIFO:
@@ -271,7 +330,7 @@ static int walk_entry(struct walk *w, int dirfd, const char *name, struct kerr *
 		}
 		if (read_xattrs(w, &e, -1, dirfd, name, err) < 0)
 			goto out;
-		rc = layer_writer_add(w->lw, &e, -1, err);
+		rc = add(w, &e, -1, err);
 		break;
 	default:
 		/* sockets: tar has no type for them, and they mean nothing
@@ -285,20 +344,15 @@ out:
 	return rc;
 }
 
-/* every entry in dirfd, siblings by byte order, each directory followed by
- * its contents: the order BuildKit and containerd write */
-static int walk_dir(struct walk *w, int dirfd, struct kerr *err)
+int walk_names(int dirfd, const char *what, struct strvec *names, struct kerr *err)
 {
-	struct strvec names = STRVEC_INIT;
-	size_t base = w->path.len;
 	struct dirent *de;
 	DIR *d;
 	int dup_fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
 	int rc = 0;
 
 	if (dup_fd < 0 || !(d = fdopendir(dup_fd))) {
-		rc = kerr_errno(err, errno, "cannot read directory '%s'",
-				base ? w->path.buf : ".");
+		rc = kerr_errno(err, errno, "cannot read directory '%s'", what);
 		if (dup_fd >= 0)
 			close(dup_fd);
 		return rc;
@@ -309,46 +363,79 @@ static int walk_dir(struct walk *w, int dirfd, struct kerr *err)
 		if (!(de = readdir(d)))
 			break;
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			strvec_push(&names, de->d_name);
+			strvec_push(names, de->d_name);
 	}
 	if (errno)
-		rc = kerr_errno(err, errno, "cannot read directory '%s'",
-				base ? w->path.buf : ".");
+		rc = kerr_errno(err, errno, "cannot read directory '%s'", what);
 	closedir(d);
-	if (names.n)
-		qsort(names.v, names.n, sizeof(*names.v), cmp_names);
+	if (names->n)
+		qsort(names->v, names->n, sizeof(*names->v), cmp_names);
+	return rc;
+}
+
+size_t walk_push(struct walk *w, const char *name)
+{
+	size_t base = w->path.len;
+
+	if (base)
+		strbuf_addch(&w->path, '/');
+	strbuf_addstr(&w->path, name);
+	return base;
+}
+
+/* every entry in dirfd, siblings by byte order, each directory followed by
+ * its contents: the order BuildKit and containerd write */
+int walk_dir(struct walk *w, int dirfd, struct kerr *err)
+{
+	struct strvec names = STRVEC_INIT;
+	size_t base = w->path.len;
+	int rc = walk_names(dirfd, base ? w->path.buf : ".", &names, err);
+
 	for (size_t i = 0; i < names.n && !rc; i++) {
+		walk_push(w, names.v[i]);
+		rc = walk_entry(w, dirfd, names.v[i], WALK_TREE, err);
 		strbuf_setlen(&w->path, base);
-		if (base)
-			strbuf_addch(&w->path, '/');
-		strbuf_addstr(&w->path, names.v[i]);
-		rc = walk_entry(w, dirfd, names.v[i], err);
 	}
-	strbuf_setlen(&w->path, base);
 	strvec_clear(&names);
 	return rc;
+}
+
+void walk_init(struct walk *w, struct layer_writer *lw, bool xattrs)
+{
+	memset(w, 0, sizeof(*w));
+	w->lw = lw;
+	w->xattrs = xattrs;
+	w->proc = access("/proc/self/fd", X_OK) == 0;
+	strbuf_init(&w->path, 0);
+	strbuf_init(&w->list, 0);
+	strbuf_init(&w->val, 0);
+}
+
+void walk_release(struct walk *w)
+{
+	walk_links_clear(&w->links);
+	strbuf_release(&w->path);
+	strbuf_release(&w->list);
+	strbuf_release(&w->val);
 }
 
 int layer_write_tree(int rootfd, int out_fd, const struct layer_opts *o,
 		     struct layer_result *res, struct kerr *err)
 {
-	struct walk w = { .xattrs = !o->no_xattrs, .path = STRBUF_INIT,
-			  .list = STRBUF_INIT, .val = STRBUF_INIT };
 	cleanup_close int fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct layer_writer *lw;
+	struct walk w;
 	int rc;
 
 	if (fd < 0)
 		return kerr_errno(err, errno, "cannot open the layer's root");
-	if (layer_writer_new(&w.lw, out_fd, o, err) < 0)
+	if (layer_writer_new(&lw, out_fd, o, err) < 0)
 		return -1;
-	w.proc = access("/proc/self/fd", X_OK) == 0;
+	walk_init(&w, lw, !o->no_xattrs);
 	rc = walk_dir(&w, fd, err);
 	if (!rc)
-		rc = layer_writer_finish(w.lw, res, err);
-	layer_writer_free(w.lw);
-	links_clear(&w.links);
-	strbuf_release(&w.path);
-	strbuf_release(&w.list);
-	strbuf_release(&w.val);
+		rc = layer_writer_finish(lw, res, err);
+	layer_writer_free(lw);
+	walk_release(&w);
 	return rc;
 }

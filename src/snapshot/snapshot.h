@@ -19,6 +19,8 @@ enum snapshot_kind {
 
 /* "auto", "overlay", "copy" (KILN_SNAPSHOTTER, --snapshotter) */
 int snapshot_kind_parse(const char *s, enum snapshot_kind *k, struct kerr *err);
+/* from KILN_SNAPSHOTTER; AUTO when it is unset or empty */
+int snapshot_kind_default(enum snapshot_kind *k, struct kerr *err);
 
 /*
  * Unpacks a layer blob of st into the store's unpacked-layer cache

@@ -1,0 +1,40 @@
+/* internal.h: what the snapshot files share: the snapshot itself, the
+ * overlay mount and the copy of layers that stands in for it. */
+#ifndef KILN_SNAPSHOT_INTERNAL_H
+#define KILN_SNAPSHOT_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "layer/diff.h"
+#include "snapshot/snapshot.h"
+
+struct snapshot {
+	struct store *st;
+	enum snapshot_kind kind;	/* OVERLAY or COPY once made */
+	int snapsfd;		/* kiln/snapshots */
+	char *name;		/* of its folder there */
+	int dirfd;		/* kiln/snapshots/<name> */
+	int lockfd;		/* flock'd while the snapshot lives */
+	char *rootfs;		/* .../<name>/merged, absolute */
+	int rootfd;
+	bool mounted;
+	struct layer_tree_record *rec;	/* COPY: the tree at snapshot_new */
+	struct layer_owner *owners;	/* sorted by path, paths owned */
+	size_t nowners, aowners;
+};
+
+/* overlay.c: mounts the layers (base first) with upper/ and work/ of
+ * s->dirfd on merged/; a failure says why in one line */
+int snapshot_overlay_mount(struct snapshot *s, const char *const *diff_ids, size_t n,
+			   struct kerr *err);
+/* For tests: 1 mounts with mount(2) and one option string, as on kernels
+ * before 6.8. */
+extern int snapshot_force_mount2;
+
+/* copy.c */
+/* applies the unpacked layer at srcfd (overlay-lower form) onto dstfd */
+int snapshot_copy_layer(int srcfd, int dstfd, const char *what, struct kerr *err);
+/* rm -rf of parentfd/name, never following a symlink */
+int snapshot_remove_tree(int parentfd, const char *name, struct kerr *err);
+
+#endif
