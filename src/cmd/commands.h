@@ -14,6 +14,7 @@
 	X(tag,     cmd_tag,     CONFIG_STORE,    "give an image another name") \
 	X(rmi,     cmd_rmi,     CONFIG_STORE,    "remove image names") \
 	X(prune,   cmd_prune,   CONFIG_STORE,    "remove unreferenced blobs and layers") \
+	X(fsck,    cmd_fsck,    CONFIG_STORE,    "check the store, and repair it with --repair") \
 	X(save,    cmd_save,    CONFIG_STORE_ARCHIVE, "write images to an archive") \
 	X(load,    cmd_load,    CONFIG_STORE_ARCHIVE, "read images from an archive") \
 	X(import,  cmd_import,  CONFIG_STORE_ROOTFS, "make an image of a root filesystem tarball") \

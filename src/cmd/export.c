@@ -8,7 +8,6 @@
 
 #include "cmd/cmd.h"
 #include "cmd/storecmd.h"
-#include "layer/layer.h"
 #include "store/rootfs.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -17,7 +16,9 @@
 static const struct cmd_help export_help = {
 	"export", "IMAGE [-o FILE]",
 	H("Write the root filesystem of IMAGE, all layers applied, as a tar to "
-	  "FILE or stdout. FILE appears complete or not at all."),
+	  "FILE or stdout. FILE appears complete or not at all. Entries keep "
+	  "the owners and modes the image gives them, also when kiln does not "
+	  "run as root."),
 };
 
 /* the tree of img as a tar into fd, by way of a scratch directory in
@@ -26,8 +27,6 @@ static int write_rootfs(struct store *st, const struct store_image *img, const c
 			int fd, struct kerr *err)
 {
 	cleanup_free char *tmp = xasprintf("%s/.kiln-export-XXXXXX", parent);
-	struct layer_opts lo = LAYER_OPTS_INIT;
-	struct layer_result res;
 	int rootfd, r;
 
 	if (!mkdtemp(tmp))
@@ -36,10 +35,8 @@ static int write_rootfs(struct store *st, const struct store_image *img, const c
 	r = rootfd < 0 ? kerr_errno(err, errno, "cannot open '%s'", tmp) : 0;
 	if (r >= 0)
 		r = store_rootfs_unpack(st, img, rootfd, err);
-	lo.level = 0;
-	lo.threads = 1;
 	if (r >= 0)
-		r = layer_write_tree(rootfd, fd, &lo, &res, err);
+		r = store_rootfs_export(st, img, rootfd, fd, err);
 	if (rootfd >= 0)
 		close(rootfd);
 	store_rootfs_remove(AT_FDCWD, tmp);

@@ -7,13 +7,16 @@
 
 #include "cmd/cmd.h"
 #include "cmd/storecmd.h"
+#include "image/ref.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
 
 static const struct cmd_help images_help = {
-	"images", "[-q] [--format json]",
+	"images", "[-q] [--format json] [REPOSITORY[:TAG]]",
 	H("List the images in the store: one line per name, and one per "
-	  "image without a name (<none>)."),
+	  "image without a name (<none>). With REPOSITORY, only the names in "
+	  "that repository (docker's spelling: 'app' is docker.io/library/app), "
+	  "and with :TAG only that tag."),
 };
 
 struct row {
@@ -79,32 +82,79 @@ static void print_table(const struct row *rows, size_t n)
 	free(cells);
 }
 
-static int load_rows(struct store *st, const struct oci_index *idx, struct row *rows,
-		     struct kerr *err)
+/* docker's reference filter: the repository exactly (after docker's
+ * normalisation, so "app" is "docker.io/library/app"), the tag or digest
+ * exactly when given; images without a name never match */
+static bool matches(const char *name, const char *digest, const struct img_ref *want,
+		    const char *want_repo)
 {
+	struct kerr err = KERR_INIT;
+	struct img_ref r;
+	char *repo;
+	bool ok;
+
+	if (!name || img_ref_parse(name, &r, &err) < 0) {
+		kerr_clear(&err);
+		return false;
+	}
+	img_ref_default_tag(&r);
+	repo = img_ref_name(&r);
+	ok = !strcmp(repo, want_repo) && (!want->tag || (r.tag && !strcmp(r.tag, want->tag))) &&
+	     (!want->digest || !strcmp(digest, want->digest));
+	free(repo);
+	img_ref_clear(&r);
+	return ok;
+}
+
+/* fills rows[0..*n) from idx's entries that match (all without a filter) */
+static int load_rows(struct store *st, const struct oci_index *idx, const char *filter,
+		     struct row *rows, size_t *n, struct kerr *err)
+{
+	struct img_ref want = IMG_REF_INIT;
+	char *want_repo = NULL;
+
+	*n = 0;
+	if (filter) {
+		if (img_ref_parse(filter, &want, err) < 0)
+			return -1;
+		want_repo = img_ref_name(&want);
+	}
 	for (size_t i = 0; i < idx->n; i++) {
 		const char *name = oci_descriptor_ref_name(&idx->manifests[i]);
 		struct store_image img;
+		struct row *row = &rows[*n];
 		long ns;
+		int r;
 
-		if (store_image_load(st, &idx->manifests[i], &img, err) < 0) {
+		if (filter && !matches(name, idx->manifests[i].digest, &want, want_repo))
+			continue;
+		r = store_image_load_live(st, &idx->manifests[i], &img, err);
+		if (r != 0) {
 			store_image_clear(&img);
+			/* removed since we read index.json: not an image any more */
+			if (r > 0)
+				continue;
+			free(want_repo);
+			img_ref_clear(&want);
 			return kerr_wrap(err, "image '%s'", name ? name : idx->manifests[i].digest);
 		}
+		(*n)++;
 		if (name) {
-			storecmd_split_name(name, &rows[i].repo, &rows[i].tag);
+			storecmd_split_name(name, &row->repo, &row->tag);
 		} else {
-			rows[i].repo = xstrdup("<none>");
-			rows[i].tag = xstrdup("<none>");
+			row->repo = xstrdup("<none>");
+			row->tag = xstrdup("<none>");
 		}
-		rows[i].id = xstrdup(img.manifest.config.digest);
-		rows[i].digest = xstrdup(idx->manifests[i].digest);
-		rows[i].created = img.config.created ? xstrdup(img.config.created) : NULL;
-		if (!rows[i].created || img_time_parse(rows[i].created, &rows[i].created_sec, &ns, err) < 0)
+		row->id = xstrdup(img.manifest.config.digest);
+		row->digest = xstrdup(idx->manifests[i].digest);
+		row->created = img.config.created ? xstrdup(img.config.created) : NULL;
+		if (!row->created || img_time_parse(row->created, &row->created_sec, &ns, err) < 0)
 			kerr_clear(err);
-		rows[i].size = store_image_size(&img);
+		row->size = store_image_size(&img);
 		store_image_clear(&img);
 	}
+	free(want_repo);
+	img_ref_clear(&want);
 	return 0;
 }
 
@@ -120,13 +170,14 @@ int cmd_images(int argc, char **argv, struct kerr *err)
 	struct store st;
 	struct oci_index idx;
 	struct row *rows;
+	size_t n = 0;
 	int r;
 
 	argc = opt_parse(argc, argv, opts, &images_help, 0, err);
 	if (argc < 0)
 		return opt_done(argc);
-	if (argc > 0)
-		return kerr_input(err, "unexpected argument '%s'", argv[0]);
+	if (argc > 1)
+		return kerr_input(err, "unexpected argument '%s'", argv[1]);
 	if (format && strcmp(format, "json") && strcmp(format, "table"))
 		return kerr_input(err, "--format: '%s' is not 'json' or 'table'", format);
 	if (storecmd_open(&st, err) < 0)
@@ -136,11 +187,11 @@ int cmd_images(int argc, char **argv, struct kerr *err)
 		return -1;
 	}
 	rows = xcalloc(idx.n + 1, sizeof(*rows));
-	r = load_rows(&st, &idx, rows, err);
+	r = load_rows(&st, &idx, argc ? argv[0] : NULL, rows, &n, err);
 	if (r >= 0) {
-		qsort(rows, idx.n, sizeof(*rows), by_created);
+		qsort(rows, n, sizeof(*rows), by_created);
 		if (quiet) {
-			for (size_t i = 0; i < idx.n; i++) {
+			for (size_t i = 0; i < n; i++) {
 				bool seen = false;
 
 				for (size_t k = 0; k < i; k++)
@@ -149,10 +200,10 @@ int cmd_images(int argc, char **argv, struct kerr *err)
 					printf("%.12s\n", rows[i].id + 7);
 			}
 		} else if (format && !strcmp(format, "json")) {
-			for (size_t i = 0; i < idx.n; i++)
+			for (size_t i = 0; i < n; i++)
 				print_json(&rows[i]);
 		} else {
-			print_table(rows, idx.n);
+			print_table(rows, n);
 		}
 	}
 	for (size_t i = 0; i < idx.n; i++) {

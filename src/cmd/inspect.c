@@ -11,8 +11,10 @@
 
 static const struct cmd_help inspect_help = {
 	"inspect", "IMAGE...",
-	H("Show images' configs and manifests as JSON (docker image inspect's "
-	  "fields, plus Manifest)."),
+	H("Show images' configs and manifests as a JSON array, laid out as "
+	  "'docker image inspect' prints it, with its fields (and podman's "
+	  "Digest, plus the Manifest). Size is the bytes of the config and "
+	  "the layers as stored, compressed."),
 };
 
 static void add_names(cJSON *o, const struct oci_index *idx, const char *digest)
@@ -39,14 +41,38 @@ static void add_names(cJSON *o, const struct oci_index *idx, const char *digest)
 	}
 }
 
-static cJSON *inspect_one(const struct oci_index *idx, const struct oci_descriptor *d,
-			  const struct store_image *img)
+/* a top-level string of the config blob that kiln's config struct does not
+ * keep (docker_version) */
+static char *config_string(struct store *st, const struct store_image *img, const char *key)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct kerr err = KERR_INIT;
+	cJSON *j = NULL;
+	const char *v = NULL;
+	char *out;
+
+	if (store_blob_read(st, img->manifest.config.digest, 16u << 20, &sb, &err) == 0 &&
+	    (j = json_parse(sb.buf, sb.len, "config", &err)))
+		json_get_string(j, key, false, &v, &err);
+	out = xstrdup(v ? v : "");
+	cJSON_Delete(j);
+	kerr_clear(&err);
+	strbuf_release(&sb);
+	return out;
+}
+
+/* docker image inspect's fields in its order (GraphDriver and Metadata
+ * have nothing to map to here), then podman's Digest and kiln's Manifest */
+static cJSON *inspect_one(struct store *st, const struct oci_index *idx,
+			  const struct oci_descriptor *d, const struct store_image *img)
 {
 	const struct img_config *c = &img->config;
 	cJSON *o = cJSON_CreateObject(), *rfs, *arr;
 	struct kerr err = KERR_INIT;
 	cJSON *man = json_parse(img->manifest_json.buf, img->manifest_json.len, "manifest", &err);
+	/* docker's containerd store shows the last history comment */
 	const char *comment = c->nhistory ? c->history[c->nhistory - 1].comment : NULL;
+	char *version = config_string(st, img, "docker_version");
 
 	kerr_clear(&err);
 	cJSON_AddStringToObject(o, "Id", img->manifest.config.digest);
@@ -54,6 +80,7 @@ static cJSON *inspect_one(const struct oci_index *idx, const struct oci_descript
 	cJSON_AddStringToObject(o, "Parent", "");
 	cJSON_AddStringToObject(o, "Comment", comment ? comment : "");
 	cJSON_AddStringToObject(o, "Created", c->created ? c->created : "");
+	cJSON_AddStringToObject(o, "DockerVersion", version);
 	cJSON_AddStringToObject(o, "Author", c->author ? c->author : "");
 	cJSON_AddItemToObject(o, "Config", img_runconfig_to_json(&c->config));
 	cJSON_AddStringToObject(o, "Architecture", c->architecture);
@@ -71,27 +98,88 @@ static cJSON *inspect_one(const struct oci_index *idx, const struct oci_descript
 	cJSON_AddStringToObject(o, "Digest", img->desc.digest);
 	if (man)
 		cJSON_AddItemToObject(o, "Manifest", man);
+	free(version);
 	return o;
 }
 
-/* docker indents with four spaces and puts one space after a colon; cJSON
- * uses tabs for both, and a tab never occurs unescaped inside a string */
-static void print_indented(const char *s)
+/* a string as Go's encoding/json writes it, which is what docker prints:
+ * <, > and & as \u escapes too */
+static void put_string(struct strbuf *sb, const char *s)
 {
-	for (bool bol = true; *s; s++) {
-		if (bol && *s == '\t') {
-			fputs("    ", stdout);
-			continue;
+	strbuf_addch(sb, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"':
+			strbuf_addstr(sb, "\\\"");
+			break;
+		case '\\':
+			strbuf_addstr(sb, "\\\\");
+			break;
+		case '\n':
+			strbuf_addstr(sb, "\\n");
+			break;
+		case '\r':
+			strbuf_addstr(sb, "\\r");
+			break;
+		case '\t':
+			strbuf_addstr(sb, "\\t");
+			break;
+		case '<': case '>': case '&':
+			strbuf_addf(sb, "\\u%04x", *p);
+			break;
+		default:
+			if (*p < 0x20) {
+				strbuf_addf(sb, "\\u%04x", *p);
+			} else if (*p == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+				/* U+2028 and U+2029, which end a line in JavaScript */
+				strbuf_addf(sb, "\\u%04x", 0x2000 + (p[2] - 0x80));
+				p += 2;
+			} else {
+				strbuf_addch(sb, *p);
+			}
 		}
-		bol = *s == '\n';
-		if (*s == ':' && s[1] == '\t') {
-			fputs(": ", stdout);
-			s++;
-			continue;
-		}
-		putchar(*s);
 	}
-	putchar('\n');
+	strbuf_addch(sb, '"');
+}
+
+static void indent(struct strbuf *sb, int depth)
+{
+	strbuf_addch(sb, '\n');
+	for (int i = 0; i < depth; i++)
+		strbuf_addstr(sb, "    ");
+}
+
+/* json.MarshalIndent(v, "", "    "): every member and element on a line
+ * of its own, "{}" and "[]" when empty */
+static void put_json(struct strbuf *sb, const cJSON *v, int depth)
+{
+	const cJSON *c;
+	char *num;
+
+	if (cJSON_IsString(v)) {
+		put_string(sb, v->valuestring);
+	} else if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
+		bool obj = cJSON_IsObject(v);
+
+		strbuf_addch(sb, obj ? '{' : '[');
+		for (c = v->child; c; c = c->next) {
+			indent(sb, depth + 1);
+			if (obj) {
+				put_string(sb, c->string);
+				strbuf_addstr(sb, ": ");
+			}
+			put_json(sb, c, depth + 1);
+			if (c->next)
+				strbuf_addch(sb, ',');
+		}
+		if (v->child)
+			indent(sb, depth);
+		strbuf_addch(sb, obj ? '}' : ']');
+	} else {
+		num = cJSON_PrintUnformatted(v);
+		strbuf_addstr(sb, num);
+		free(num);
+	}
 }
 
 int cmd_inspect(int argc, char **argv, struct kerr *err)
@@ -100,7 +188,7 @@ int cmd_inspect(int argc, char **argv, struct kerr *err)
 	cleanup_json cJSON *out = cJSON_CreateArray();
 	struct store st;
 	struct oci_index idx;
-	char *s;
+	struct strbuf sb = STRBUF_INIT;
 	int r = 0;
 
 	argc = opt_parse(argc, argv, opts, &inspect_help, 0, err);
@@ -122,9 +210,12 @@ int cmd_inspect(int argc, char **argv, struct kerr *err)
 			r = -1;
 			break;
 		}
-		r = store_image_load(&st, &idx.manifests[i], &img, err);
-		if (r >= 0)
-			cJSON_AddItemToArray(out, inspect_one(&idx, &idx.manifests[i], &img));
+		r = store_image_load_live(&st, &idx.manifests[i], &img, err);
+		if (r > 0)
+			r = kerr_input(err, "no such image: '%s' (it was removed while being read)",
+				       argv[a]);
+		else if (r == 0)
+			cJSON_AddItemToArray(out, inspect_one(&st, &idx, &idx.manifests[i], &img));
 		else
 			kerr_wrap(err, "'%s'", argv[a]);
 		store_image_clear(&img);
@@ -133,8 +224,8 @@ int cmd_inspect(int argc, char **argv, struct kerr *err)
 	store_close(&st);
 	if (r < 0)
 		return -1;
-	s = cJSON_Print(out);
-	print_indented(s);
-	free(s);
+	put_json(&sb, out, 0);
+	printf("%s\n", sb.buf);
+	strbuf_release(&sb);
 	return 0;
 }

@@ -15,7 +15,11 @@ static const struct cmd_help save_help = {
 	H("Write the images (names or IDs) to a tar archive: FILE, or stdout with "
 	  "'-o -' or when stdout is not a terminal. docker-archive is what "
 	  "'docker load' and 'podman load' read; oci-archive is an OCI image "
-	  "layout in a tar, its images named by ref.name annotations."),
+	  "layout in a tar, its images named by ref.name annotations. Of a "
+	  "multi-platform image, a docker-archive holds the platform of this "
+	  "host only (docker load keeps one platform an image); an oci-archive "
+	  "holds its whole index, less the platforms the store does not have "
+	  "(with a warning naming them)."),
 };
 
 int cmd_save(int argc, char **argv, struct kerr *err)

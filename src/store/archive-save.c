@@ -1,5 +1,7 @@
 /* archive-save.c: 'kiln save': the store's images as a docker-archive or an
- * oci-archive, one deterministic tar streamed to an fd, blobs never in memory. */
+ * oci-archive, one deterministic tar streamed to an fd, blobs never in memory.
+ * A multi-platform image is its host's manifest in a docker-archive (docker
+ * load holds one platform) and its whole index in an oci-archive. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +14,13 @@
 #include "store/archive.h"
 #include "store/internal.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 #include "util/xalloc.h"
 
 /* one image in the archive with every name it goes by */
 struct item {
-	struct oci_descriptor desc;	/* its manifest */
+	struct oci_descriptor desc;	/* its manifest (the host's, of an index) */
+	struct oci_descriptor top;	/* what index.json names: desc, or an index */
 	struct oci_manifest manifest;
 	struct strvec tags;
 };
@@ -25,7 +29,7 @@ struct item {
 struct entry {
 	char *path;
 	char type;
-	const char *digest;	/* a blob */
+	char *digest;		/* a blob */
 	int64_t size;
 	struct strbuf data;	/* else the content */
 };
@@ -47,17 +51,24 @@ static struct entry *add_entry(struct save *s, char type, const char *path)
 	return e;
 }
 
+static bool have_path(const struct save *s, const char *path)
+{
+	for (size_t i = 0; i < s->nents; i++)
+		if (!strcmp(s->ents[i].path, path))
+			return true;
+	return false;
+}
+
 static void add_blob(struct save *s, const struct oci_descriptor *d)
 {
 	char *path = xasprintf("blobs/sha256/%s", d->digest + 7);
+	struct entry *e;
 
-	for (size_t i = 0; i < s->nents; i++)
-		if (!strcmp(s->ents[i].path, path)) {
-			free(path);
-			return;
-		}
-	add_entry(s, TAR_REG, path)->digest = d->digest;
-	s->ents[s->nents - 1].size = d->size;
+	if (!have_path(s, path)) {
+		e = add_entry(s, TAR_REG, path);
+		e->digest = xstrdup(d->digest);
+		e->size = d->size;
+	}
 	free(path);
 }
 
@@ -91,9 +102,12 @@ static int add_item(struct save *s, struct store *st, const struct oci_index *id
 	if (!it) {
 		s->items = xgrow(s->items, sizeof(*s->items), s->nitems + 1, &s->items_alloc);
 		it = &s->items[s->nitems++];
-		*it = (struct item){ .desc = OCI_DESCRIPTOR_INIT, .tags = STRVEC_INIT };
+		*it = (struct item){ .desc = OCI_DESCRIPTOR_INIT, .top = OCI_DESCRIPTOR_INIT,
+				     .tags = STRVEC_INIT };
 		oci_descriptor_copy(&it->desc, &img.desc);
 		img_map_del(&it->desc.annotations, OCI_ANNOT_REF_NAME);
+		oci_descriptor_copy(&it->top, &idx->manifests[i]);
+		img_map_del(&it->top.annotations, OCI_ANNOT_REF_NAME);
 		it->manifest = img.manifest;
 		memset(&img.manifest, 0, sizeof(img.manifest));
 	}
@@ -169,27 +183,150 @@ static void plan_docker(struct save *s)
 	add_json(s, "repositories", repos);
 }
 
-static void plan_oci(struct save *s)
+/* a manifest with its config and layers */
+static int add_manifest(struct save *s, struct store *st, const struct oci_descriptor *d,
+			struct kerr *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct oci_manifest m;
+	int r;
+
+	oci_manifest_init(&m);
+	r = store_blob_read(st, d->digest, STORE_JSON_LIMIT, &sb, err);
+	if (r >= 0) {
+		oci_manifest_clear(&m);
+		r = oci_manifest_parse(sb.buf, sb.len, &m, err);
+	}
+	if (r >= 0) {
+		add_blob(s, d);
+		add_blob(s, &m.config);
+		for (size_t k = 0; k < m.nlayers; k++)
+			add_blob(s, &m.layers[k]);
+	} else {
+		kerr_wrap(err, "manifest '%s'", d->digest);
+	}
+	oci_manifest_clear(&m);
+	strbuf_release(&sb);
+	return r;
+}
+
+/* An index with every platform the store has. The store may lack some
+ * (absent gets their names): then out is a new index of the rest, since
+ * an archive must hold every blob its index.json reaches. */
+static int add_index(struct save *s, struct store *st, const struct oci_descriptor *d,
+		     int depth, struct oci_descriptor *out, struct strvec *absent,
+		     struct kerr *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct oci_index idx;
+	bool changed = false;
+	int r;
+
+	if (depth > 4)
+		return kerr_set(err, "indexes nested too deep at '%s'", d->digest);
+	memset(&idx, 0, sizeof(idx));
+	r = store_blob_read(st, d->digest, STORE_JSON_LIMIT, &sb, err);
+	if (r >= 0)
+		r = oci_index_parse(sb.buf, sb.len, &idx, OCI_ANY_MEDIA, err);
+	if (r < 0)
+		kerr_wrap(err, "index '%s'", d->digest);
+	for (size_t i = 0; r >= 0 && i < idx.n; i++) {
+		struct oci_descriptor *c = &idx.manifests[i];
+		struct oci_descriptor sub = OCI_DESCRIPTOR_INIT;
+
+		if (!store_blob_exists(st, c->digest)) {
+			if (c->platform)
+				strvec_push_nodup(absent, img_platform_format(c->platform));
+			else
+				strvec_push(absent, c->digest);
+			oci_index_remove(&idx, i--);
+			changed = true;
+			continue;
+		}
+		if (oci_media_kind(c->media_type) == OCI_MEDIA_INDEX) {
+			r = add_index(s, st, c, depth + 1, &sub, absent, err);
+			if (r >= 0 && strcmp(sub.digest, c->digest)) {
+				/* the entry keeps its platform and annotations */
+				free(c->digest);
+				c->digest = xstrdup(sub.digest);
+				c->size = sub.size;
+				changed = true;
+			}
+			oci_descriptor_clear(&sub);
+		} else if (oci_media_kind(c->media_type) == OCI_MEDIA_MANIFEST) {
+			r = add_manifest(s, st, c, err);
+		} else {
+			add_blob(s, c);
+		}
+	}
+	if (r >= 0 && !changed) {
+		add_blob(s, d);
+		oci_descriptor_copy(out, d);
+	} else if (r >= 0) {
+		char *json = oci_index_json(&idx);
+		unsigned char h[SHA256_LEN];
+		char dg[DIGEST_STR_LEN];
+		char *path;
+
+		sha256_buf(json, strlen(json), h);
+		digest_format(h, dg);
+		path = xasprintf("blobs/sha256/%s", dg + 7);
+		if (!have_path(s, path))
+			strbuf_addstr(&add_entry(s, TAR_REG, path)->data, json);
+		free(path);
+		oci_descriptor_copy(out, d);
+		free(out->digest);
+		out->digest = xstrdup(dg);
+		out->size = (int64_t)strlen(json);
+		free(json);
+	}
+	oci_index_clear(&idx);
+	strbuf_release(&sb);
+	return r;
+}
+
+static int plan_oci(struct save *s, struct store *st, struct kerr *err)
 {
 	struct oci_index idx;
 	char *text;
+	int r = 0;
 
 	oci_index_init(&idx);
-	for (size_t i = 0; i < s->nitems; i++) {
+	for (size_t i = 0; r >= 0 && i < s->nitems; i++) {
 		struct item *it = &s->items[i];
+		struct oci_descriptor top = OCI_DESCRIPTOR_INIT;
 
-		add_blob(s, &it->desc);
-		add_blob(s, &it->manifest.config);
-		for (size_t k = 0; k < it->manifest.nlayers; k++)
-			add_blob(s, &it->manifest.layers[k]);
-		if (!it->tags.n)
-			oci_index_add(&idx, &it->desc);
-		for (size_t k = 0; k < it->tags.n; k++) {
-			size_t at = oci_index_add(&idx, &it->desc);
+		if (oci_media_kind(it->top.media_type) == OCI_MEDIA_INDEX) {
+			struct strvec absent = STRVEC_INIT;
+
+			r = add_index(s, st, &it->top, 0, &top, &absent, err);
+			if (r >= 0 && absent.n) {
+				struct strbuf list = STRBUF_INIT;
+
+				for (size_t k = 0; k < absent.n; k++)
+					strbuf_addf(&list, "%s%s", k ? ", " : "", absent.v[k]);
+				log_warn("'%s': the store lacks %s of its index; the archive "
+					 "holds the other platforms", it->tags.n ? it->tags.v[0] :
+					 it->top.digest, list.buf);
+				strbuf_release(&list);
+			}
+			strvec_clear(&absent);
+		} else {
+			oci_descriptor_copy(&top, &it->desc);
+			add_blob(s, &it->desc);
+			add_blob(s, &it->manifest.config);
+			for (size_t k = 0; k < it->manifest.nlayers; k++)
+				add_blob(s, &it->manifest.layers[k]);
+		}
+		if (r >= 0 && !it->tags.n)
+			oci_index_add(&idx, &top);
+		for (size_t k = 0; r >= 0 && k < it->tags.n; k++) {
+			size_t at = oci_index_add(&idx, &top);
 
 			img_map_set(&idx.manifests[at].annotations, OCI_ANNOT_REF_NAME,
 				    it->tags.v[k]);
 		}
+		oci_descriptor_clear(&top);
 	}
 	text = oci_index_json(&idx);
 	strbuf_addstr(&add_entry(s, TAR_REG, "index.json")->data, text);
@@ -197,6 +334,7 @@ static void plan_oci(struct save *s)
 	oci_index_clear(&idx);
 	strbuf_addstr(&add_entry(s, TAR_REG, MT_OCI_LAYOUT_FILE)->data,
 		      "{\"imageLayoutVersion\":\"" OCI_LAYOUT_VERSION "\"}");
+	return r;
 }
 
 static int by_path(const void *a, const void *b)
@@ -275,16 +413,20 @@ int store_archive_save(struct store *st, char **names, size_t n,
 		if (fmt == STORE_ARCHIVE_DOCKER)
 			plan_docker(&s);
 		else
-			plan_oci(&s);
+			r = plan_oci(&s, st, err);
+	}
+	if (r >= 0) {
 		r = write_tar(&s, st, out_fd, err);
 	}
 	for (size_t i = 0; i < s.nitems; i++) {
 		oci_descriptor_clear(&s.items[i].desc);
+		oci_descriptor_clear(&s.items[i].top);
 		oci_manifest_clear(&s.items[i].manifest);
 		strvec_clear(&s.items[i].tags);
 	}
 	for (size_t i = 0; i < s.nents; i++) {
 		free(s.ents[i].path);
+		free(s.ents[i].digest);
 		strbuf_release(&s.ents[i].data);
 	}
 	free(s.items);

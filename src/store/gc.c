@@ -69,8 +69,11 @@ static int mark_index(struct store *st, struct marks *m, const char *digest, int
 	memset(&idx, 0, sizeof(idx));
 	if (r >= 0)
 		r = oci_index_parse(sb.buf, sb.len, &idx, OCI_ANY_MEDIA, err);
+	/* an index need not have all its platforms here (fsck and save
+	 * accept that too): an absent one has nothing to keep */
 	for (size_t i = 0; r >= 0 && i < idx.n; i++)
-		r = mark(st, m, &idx.manifests[i], depth + 1, err);
+		if (store_blob_exists(st, idx.manifests[i].digest))
+			r = mark(st, m, &idx.manifests[i], depth + 1, err);
 	oci_index_clear(&idx);
 	strbuf_release(&sb);
 	return r;
@@ -139,7 +142,7 @@ static int sweep_root_temps(struct store *st, uint64_t *bytes, struct kerr *err)
 	return 0;
 }
 
-static int lock_gc(struct store *st, struct kerr *err)
+int store_lock_gc(struct store *st, struct kerr *err)
 {
 	int fd;
 
@@ -219,7 +222,7 @@ int store_prune(struct store *st, struct store_prune_stats *stats, struct kerr *
 	if (store_index_read(st, &idx, err) < 0)
 		return -1;
 	oci_index_clear(&idx);
-	gc = lock_gc(st, err);
+	gc = store_lock_gc(st, err);
 	if (gc < 0)
 		return -1;
 	lk = store_lock(st, "index.lock", LOCK_EX, err);

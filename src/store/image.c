@@ -77,6 +77,48 @@ int store_image_load(struct store *st, const struct oci_descriptor *d,
 	return 0;
 }
 
+/* the entry of idx with d's digest and name, or -1 */
+static int same_entry(const struct oci_index *idx, const struct oci_descriptor *d)
+{
+	const char *name = oci_descriptor_ref_name(d);
+
+	for (size_t i = 0; i < idx->n; i++) {
+		const char *n = oci_descriptor_ref_name(&idx->manifests[i]);
+
+		if (!strcmp(idx->manifests[i].digest, d->digest) &&
+		    (n == name || (n && name && !strcmp(n, name))))
+			return (int)i;
+	}
+	return -1;
+}
+
+int store_image_load_live(struct store *st, const struct oci_descriptor *d,
+			  struct store_image *img, struct kerr *err)
+{
+	struct kerr again = KERR_INIT;
+	struct oci_index now;
+	int r = store_image_load(st, d, img, err);
+
+	if (r >= 0)
+		return 0;
+	/* rmi and prune do not lock out readers: what index.json named a
+	 * moment ago may have lost its blobs since; only an image that is
+	 * still named and still broken is an error */
+	if (store_index_read(st, &now, &again) < 0) {
+		kerr_clear(&again);
+		return -1;
+	}
+	r = same_entry(&now, d);
+	oci_index_clear(&now);
+	if (r < 0) {
+		kerr_clear(err);
+		return 1;
+	}
+	store_image_clear(img);
+	kerr_clear(err);
+	return store_image_load(st, d, img, err) < 0 ? -1 : 0;
+}
+
 int64_t store_image_size(const struct store_image *img)
 {
 	int64_t n = img->manifest.config.size;

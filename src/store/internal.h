@@ -12,6 +12,9 @@
 
 /* flock on kiln/<name>; returns the fd holding it */
 int store_lock(struct store *st, const char *name, int op, struct kerr *err);
+/* kiln/gc.lock held exclusively, as prune holds it: waits (saying so) for
+ * the processes writing blobs; returns the fd holding it */
+int store_lock_gc(struct store *st, struct kerr *err);
 /* the 64 hex digits of a valid digest, or NULL with an input error */
 const char *store_digest_hex(const char *digest, struct kerr *err);
 /* removes dirfd/name and everything under it; adds the bytes to *bytes */

@@ -26,6 +26,12 @@ int store_rootfs_import(struct store *st, int fd, const struct store_import_opts
 int store_rootfs_unpack(struct store *st, const struct store_image *img, int rootfd,
 			struct kerr *err);
 
+/* The tree unpacked at rootfd from img as one uncompressed tar into out.
+ * Run by a user who is not root, the owners and modes (setuid too) are the
+ * ones img's layers give, not the ones the files on disk have. */
+int store_rootfs_export(struct store *st, const struct store_image *img, int rootfd,
+			int out, struct kerr *err);
+
 /* rm -rf of dirfd/name, best effort, for clean-up after a failure */
 void store_rootfs_remove(int dirfd, const char *name);
 

@@ -88,6 +88,12 @@ struct store_image {
 
 int store_image_load(struct store *st, const struct oci_descriptor *d,
 		     struct store_image *img, struct kerr *err);
+/* the same, for readers that race with rmi and prune: when loading fails,
+ * index.json is read again, and 1 means d is no longer in it (err
+ * empty); a failure again is the error. img is cleared as after
+ * store_image_load, in every case. */
+int store_image_load_live(struct store *st, const struct oci_descriptor *d,
+			  struct store_image *img, struct kerr *err);
 /* config plus layer blobs, in bytes */
 int64_t store_image_size(const struct store_image *img);
 void store_image_clear(struct store_image *img);

@@ -222,6 +222,96 @@ need_tool() {
 	[ "$(snapshot)" = "$before" ]
 }
 
+# two_platforms: an OCI layout in $L whose one image, multi:1, is an index
+# of a manifest for this host and one for another platform; sets HOST_CFG,
+# OTHER_MAN, OTHER_PLATFORM and INDEX
+two_platforms() {
+	local arch other man1 man2 cfg1 cfg2 lay1 lay2
+	arch=$(host_arch)
+	if [ "$arch" = amd64 ]; then other=arm64; else other=amd64; fi
+	OTHER_PLATFORM=linux/$other
+	for a in "$arch" "$other"; do
+		mkdir -p "$W/r-$a"
+		echo "$a" >"$W/r-$a/arch.txt"
+		tar -C "$W/r-$a" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf "$W/l-$a.tar" .
+		gzip -n -c "$W/l-$a.tar" >"$W/l-$a.tgz"
+		local lay diffid cfg
+		lay=$(put_blob "$W/l-$a.tgz")
+		diffid=sha256:$(sha256sum "$W/l-$a.tar" | cut -d' ' -f1)
+		printf '{"architecture":"%s","os":"linux","config":{"Cmd":["/bin/sh"]},"rootfs":{"type":"layers","diff_ids":["%s"]}}' \
+			"$a" "$diffid" >"$W/c-$a.json"
+		cfg=$(put_blob "$W/c-$a.json")
+		printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"%s","size":%s}]}' \
+			"$cfg" "$(stat -c %s "$W/c-$a.json")" "$lay" "$(stat -c %s "$W/l-$a.tgz")" >"$W/m-$a.json"
+		eval "man_$a=\$(put_blob \"\$W/m-\$a.json\")"
+		[ "$a" = "$arch" ] && HOST_CFG=$cfg
+	done
+	man1=$(eval echo "\$man_$arch")
+	man2=$(eval echo "\$man_$other")
+	OTHER_MAN=$man2
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"platform":{"architecture":"%s","os":"linux"}},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"platform":{"architecture":"%s","os":"linux"}}]}' \
+		"$man1" "$(stat -c %s "$W/m-$arch.json")" "$arch" "$man2" "$(stat -c %s "$W/m-$other.json")" "$other" >"$W/i.json"
+	INDEX=$(put_blob "$W/i.json")
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"multi:1"}}]}' \
+		"$INDEX" "$(stat -c %s "$W/i.json")" >"$L/index.json"
+}
+
+# the digests of blobs/sha256 in an archive, sorted
+archive_blobs() {
+	tar -tf "$1" | sed -n 's#^\(\./\)\?blobs/sha256/\([0-9a-f]\{64\}\)$#sha256:\2#p' | sort
+}
+
+@test "save of a multi-platform image: docker-archive keeps this host's platform, oci-archive the whole index" {
+	two_platforms
+	run kiln load -i "$L"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Loaded image: multi:1" ]
+	run kiln save --format oci-archive -o "$W/o.tar" multi:1
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	# every blob of the layout, the index kept as it was
+	diff <(archive_blobs "$W/o.tar") <(ls "$L/blobs/sha256" | sed 's/^/sha256:/' | sort)
+	tar -xOf "$W/o.tar" index.json | grep -q "\"digest\":\"$INDEX\""
+	KILN_ROOT=$BATS_TEST_TMPDIR/o kiln load -i "$W/o.tar" | grep -q "Loaded image: multi:1"
+	run kiln save -o "$W/d.tar" multi:1
+	[ "$status" -eq 0 ]
+	[ "$(tar -xOf "$W/d.tar" manifest.json)" = '[{"Config":"blobs/sha256/'"${HOST_CFG#sha256:}"'","RepoTags":["multi:1"],"Layers":["blobs/sha256/'"$(sha256sum "$W/l-$(host_arch).tgz" | cut -d' ' -f1)"'"]}]' ]
+	[ "$(archive_blobs "$W/d.tar" | wc -l)" -eq 2 ]
+	run kiln save --help
+	[[ "$output" == *"docker-archive holds the platform of this"* ]]
+}
+
+@test "oci-archive of an index the store has only partly: the platforms it has, one warning" {
+	two_platforms
+	kiln load -i "$L" >/dev/null
+	rm "$KILN_ROOT/blobs/sha256/${OTHER_MAN#sha256:}"
+	if grep -q '^CONFIG_STORE=y' "$KILN_CONFIG"; then
+		# an absent platform is no damage: fsck and prune accept it
+		run kiln fsck
+		echo "$output"
+		[ "$status" -eq 0 ]
+		run kiln prune
+		[ "$status" -eq 0 ]
+	fi
+	run kiln save --format oci-archive -o "$W/o.tar" multi:1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"'multi:1': the store lacks $OTHER_PLATFORM of its index; the archive holds the other platforms"* ]]
+	# a new index of the one platform, every blob it reaches in the archive
+	! tar -xOf "$W/o.tar" index.json | grep -q "$INDEX"
+	mkdir "$W/x"
+	tar -C "$W/x" -xf "$W/o.tar"
+	local idx
+	idx=$(sed -n 's/.*"digest":"sha256:\([0-9a-f]*\)".*/\1/p' "$W/x/index.json")
+	[ "$(grep -o '"digest"' "$W/x/blobs/sha256/$idx" | wc -l)" -eq 1 ]
+	export KILN_ROOT=$BATS_TEST_TMPDIR/o
+	run kiln load -i "$W/o.tar"
+	[ "$status" -eq 0 ]
+	run kiln images -q multi:1
+	[ "$output" = "${HOST_CFG:7:12}" ]
+}
+
 @test "kill -9 during a big load, then images and prune leave a consistent store" {
 	small_image
 	local small=$IMAGE_ID

@@ -34,6 +34,11 @@ kiln_s() {
 	kiln --root "$STORE" "$@"
 }
 
+# one field of IMAGE's Config as compact JSON: cfg_of IMAGE KEY
+cfg_of() {
+	kiln_s inspect "$1" | python3 -c "import json, sys; print(json.dumps(json.load(sys.stdin)[0]['Config'].get('$2')))"
+}
+
 tree_listing() {
 	(cd "$1" && find . -printf '%p %m %l\n' | sort)
 }
@@ -68,13 +73,13 @@ need_tool() {
 	[ "$status" -eq 0 ]
 	echo "$output" | grep -q '"Architecture": "arm64"'
 	echo "$output" | grep -q '"Os": "linux"'
-	echo "$output" | grep -q '"Cmd": \["/usr/bin/hi", "x"\]'
-	echo "$output" | grep -q '"Entrypoint": \["/bin/sh", "-c"\]'
-	echo "$output" | grep -q '"Env": \["GREETING=hello world", "PATH=/usr/bin"\]'
-	echo "$output" | grep -q '"WorkingDir": "/srv"'
-	echo "$output" | grep -q '"User": "1000:1000"'
-	echo "$output" | grep -q '"org.example.a": "b"'
-	echo "$output" | grep -q '"8080/tcp"'
+	[ "$(cfg_of app:1 Cmd)" = '["/usr/bin/hi", "x"]' ]
+	[ "$(cfg_of app:1 Entrypoint)" = '["/bin/sh", "-c"]' ]
+	[ "$(cfg_of app:1 Env)" = '["GREETING=hello world", "PATH=/usr/bin"]' ]
+	[ "$(cfg_of app:1 WorkingDir)" = '"/srv"' ]
+	[ "$(cfg_of app:1 User)" = '"1000:1000"' ]
+	[ "$(cfg_of app:1 Labels)" = '{"org.example.a": "b"}' ]
+	[ "$(cfg_of app:1 ExposedPorts)" = '{"8080/tcp": {}}' ]
 	echo "$output" | grep -q '"Comment": "imported from rootfs.tar.gz"'
 }
 
@@ -239,6 +244,97 @@ put_image() {
 	[ ! -e "$W/deep/a/b/evil-out.tar" ]
 	[ ! -e "$W/deep/a/escape" ] && [ ! -e "$W/deep/escape" ]
 	[ -z "$(find "$W" -name '.kiln-export-*' -o -name '.tmp-*')" ]
+}
+
+# an image of the layer tarballs TAR... (in order), named NAME
+put_layers() {
+	local name=$1 diffids= layers= t d
+	shift
+	mkdir -p "$STORE/blobs/sha256"
+	printf '{"imageLayoutVersion":"1.0.0"}' >"$STORE/oci-layout"
+	for t in "$@"; do
+		d=$(sha256sum "$t" | cut -d' ' -f1)
+		cp "$t" "$STORE/blobs/sha256/$d"
+		diffids="${diffids:+$diffids,}\"sha256:$d\""
+		layers="${layers:+$layers,}{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"sha256:$d\",\"size\":$(stat -c %s "$t")}"
+	done
+	printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[%s]}}' "$diffids" >"$W/c.json"
+	d=$(sha256sum "$W/c.json" | cut -d' ' -f1)
+	cp "$W/c.json" "$STORE/blobs/sha256/$d"
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[%s]}' \
+		"$d" "$(stat -c %s "$W/c.json")" "$layers" >"$W/m.json"
+	d=$(sha256sum "$W/m.json" | cut -d' ' -f1)
+	cp "$W/m.json" "$STORE/blobs/sha256/$d"
+	printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"%s"}}]}' \
+		"$d" "$(stat -c %s "$W/m.json")" "$name" >"$STORE/index.json"
+}
+
+# two layers with owners other than the caller, setuid/setgid bits, and a
+# second layer that changes an owner and deletes a file
+owned_layers() {
+	python3 - "$W" <<'PY'
+import io, sys, tarfile
+def add(t, name, kind, mode, uid, gid, data=b"", link=""):
+    i = tarfile.TarInfo(name)
+    i.type, i.mode, i.uid, i.gid, i.mtime = kind, mode, uid, gid, 1700000000
+    i.linkname = link
+    i.size = len(data) if kind == tarfile.REGTYPE else 0
+    t.addfile(i, io.BytesIO(data) if i.size else None)
+with tarfile.open(sys.argv[1] + "/l1.tar", "w", format=tarfile.PAX_FORMAT) as t:
+    add(t, "bin", tarfile.DIRTYPE, 0o755, 0, 0)
+    add(t, "bin/su", tarfile.REGTYPE, 0o4755, 0, 0, b"su\n")
+    add(t, "bin/sh2", tarfile.SYMTYPE, 0o777, 0, 0, link="su")
+    add(t, "home", tarfile.DIRTYPE, 0o755, 0, 0)
+    add(t, "home/u", tarfile.DIRTYPE, 0o750, 1000, 1000)
+    add(t, "home/u/f", tarfile.REGTYPE, 0o600, 1000, 1000, b"mine\n")
+    add(t, "var/mail", tarfile.DIRTYPE, 0o2775, 0, 8)
+with tarfile.open(sys.argv[1] + "/l2.tar", "w", format=tarfile.PAX_FORMAT) as t:
+    add(t, "bin/.wh.sh2", tarfile.REGTYPE, 0o600, 0, 0)
+    add(t, "home/u/f", tarfile.REGTYPE, 0o640, 2000, 2001, b"theirs\n")
+PY
+}
+
+# "path uid gid mode" of each entry of a tar, sorted
+tar_owners() {
+	python3 -c '
+import sys, tarfile
+for m in sorted(tarfile.open(sys.argv[1]).getmembers(), key=lambda m: m.name):
+    print(m.name.strip("./") or ".", m.uid, m.gid, oct(m.mode))' "$1"
+}
+
+@test "unpack as a user who is not root: every file belongs to the caller" {
+	[ "$(id -u)" -ne 0 ] || skip "runs as root: unpack keeps the image's owners"
+	owned_layers
+	put_layers own:1 "$W/l1.tar" "$W/l2.tar"
+	run kiln_s unpack own:1 "$W/out"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$W/out/home/u/f")" = theirs ]
+	[ ! -e "$W/out/bin/sh2" ]
+	[ -z "$(find "$W/out" ! -user "$(id -u)" -print)" ]
+	[ -z "$(find "$W/out" ! -group "$(id -g)" -print)" ]
+	# setuid only where the file ends up owned as the image says
+	[ -z "$(find "$W/out" -perm -4000 -print)" ]
+}
+
+@test "export by a user who is not root records the image's owners and modes, not the caller's" {
+	owned_layers
+	put_layers own:1 "$W/l1.tar" "$W/l2.tar"
+	run kiln_s export own:1 -o "$W/out.tar"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run tar_owners "$W/out.tar"
+	echo "$output"
+	[ "$output" = "bin 0 0 0o755
+bin/su 0 0 0o4755
+home 0 0 0o755
+home/u 1000 1000 0o750
+home/u/f 2000 2001 0o640
+var 0 0 0o755
+var/mail 0 8 0o2775" ]
+	# stdout gives the same bytes
+	kiln_s export own:1 >"$W/stdout.tar"
+	cmp "$W/out.tar" "$W/stdout.tar"
 }
 
 @test "unpack and export of an unknown image fail with exit 2" {

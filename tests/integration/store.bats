@@ -23,10 +23,13 @@ put_blob() {
 	echo "sha256:$d"
 }
 
-# make_image NAME TEXT: an image whose one layer holds hello.txt = TEXT,
-# named NAME in index.json (NAME "" for none)
+# make_image NAME TEXT [PAD]: an image whose one layer holds hello.txt = TEXT,
+# named NAME in index.json (NAME "" for none); PAD bytes of label make its
+# config slow to read
 make_image() {
 	local name=$1 text=$2 r=$W/rootfs-$2 diffid layer lsize config csize manifest msize
+	local labels="\"t\":\"$text\""
+	[ -n "${3:-}" ] && labels="$labels,\"pad\":\"$(head -c "$3" /dev/zero | tr '\0' x)\""
 	mkdir -p "$r"
 	echo "$text" >"$r/hello.txt"
 	tar -C "$r" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf "$W/l.tar" .
@@ -34,8 +37,8 @@ make_image() {
 	gzip -n -c "$W/l.tar" >"$W/l.tgz"
 	layer=$(put_blob "$W/l.tgz")
 	lsize=$(stat -c %s "$W/l.tgz")
-	printf '{"created":"2024-01-02T03:04:05Z","architecture":"%s","os":"linux","config":{"Env":["PATH=/bin"],"Cmd":["/bin/sh"],"Labels":{"t":"%s"}},"rootfs":{"type":"layers","diff_ids":["%s"]},"history":[{"created":"2024-01-02T03:04:05Z","created_by":"/bin/sh -c #(nop) ADD hello.txt /"}]}' \
-		"$(host_arch)" "$text" "$diffid" >"$W/c.json"
+	printf '{"created":"2024-01-02T03:04:05Z","architecture":"%s","os":"linux","config":{"Env":["PATH=/bin"],"Cmd":["/bin/sh"],"Labels":{%s}},"rootfs":{"type":"layers","diff_ids":["%s"]},"history":[{"created":"2024-01-02T03:04:05Z","created_by":"/bin/sh -c #(nop) ADD hello.txt /"}]}' \
+		"$(host_arch)" "$labels" "$diffid" >"$W/c.json"
 	config=$(put_blob "$W/c.json")
 	csize=$(stat -c %s "$W/c.json")
 	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"%s","size":%s}]}' \
@@ -94,6 +97,72 @@ need_tool() {
 	[ -f "$STORE/oci-layout" ] && [ -f "$STORE/index.json" ] && [ -d "$STORE/blobs/sha256" ]
 }
 
+@test "kiln images REPOSITORY[:TAG] filters as docker does" {
+	make_image app:1 one
+	local one=$IMAGE_ID
+	make_image app:2 two
+	make_image other:1 three
+	make_image "" four
+	kiln tag app:1 localhost/app:1
+	run kiln images app
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[1]}" == "app "*" "[12]" "* ]] && [[ "${lines[2]}" == "app "*" "[12]" "* ]]
+	run kiln images --format json app:1
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == '{"Repository":"app","Tag":"1","ID":"sha256:'$one'"'* ]]
+	# docker's normalisation: app is docker.io/library/app, not localhost/app
+	run kiln images -q docker.io/library/app:2
+	[ "${#lines[@]}" -eq 1 ]
+	run kiln images --format json localhost/app
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == '{"Repository":"localhost/app","Tag":"1",'* ]]
+	# no match is an empty table, not an error
+	run kiln images app:9
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	run kiln images App
+	[ "$status" -eq 2 ]
+	assert_one_error_line
+	run kiln images app other
+	[ "$status" -eq 2 ]
+	assert_one_error_line
+}
+
+@test "images and inspect do not fail while rmi and prune remove images under them" {
+	require_feature STORE_ARCHIVE
+	local names=
+	for i in 1 2 3 4 5 6 7 8; do
+		make_image app:$i n$i
+		names="$names app:$i"
+	done
+	kiln save --format oci-archive -o "$W/all.tar" $names
+	# images reads this one first, slowly: the race's window
+	ENTRIES=
+	make_image keep:1 keep 12000000
+	# rmi and prune in a loop, taking the blobs of images just listed
+	(
+		for _ in $(seq 12); do
+			kiln load -q -i "$W/all.tar" && kiln rmi $names >/dev/null && kiln prune >/dev/null || exit 1
+		done
+	) 2>"$W/bg.err" &
+	local bg=$! n=0
+	while kill -0 "$bg" 2>/dev/null; do
+		kiln images >/dev/null 2>>"$W/images.err" || echo "images exited $?" >>"$W/images.err"
+		kiln inspect app:3 >/dev/null 2>>"$W/inspect.err" || true
+		n=$((n + 1))
+	done
+	wait "$bg"
+	echo "$n rounds" >&3
+	cat "$W/bg.err" "$W/images.err"
+	[ ! -s "$W/images.err" ]
+	# inspect either shows the image or says there is no such image
+	[ -z "$(grep -v "^kiln: inspect: no such image: 'app:3'" "$W/inspect.err")" ]
+	run kiln images -q
+	[ "${#lines[@]}" -eq 1 ]
+}
+
 @test "--root wins over KILN_ROOT" {
 	make_image app:1 one
 	run kiln --root "$BATS_TEST_TMPDIR/other" images -q
@@ -106,8 +175,8 @@ need_tool() {
 	run kiln inspect app:1
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"Id": "sha256:'$IMAGE_ID'"'* ]]
-	[[ "$output" == *'"RepoTags": ["app:1"]'* ]]
-	[[ "$output" == *'"Cmd": ["/bin/sh"]'* ]]
+	[[ "$output" == *'"RepoTags": ['$'\n''            "app:1"'$'\n''        ],'* ]]
+	[[ "$output" == *'"Cmd": ['$'\n''                "/bin/sh"'$'\n''            ],'* ]]
 	[[ "$output" == *'"Os": "linux"'* ]]
 	[[ "$output" == *'"Manifest": {'* ]]
 	# the same image by long name, by ID prefix and by name@digest
@@ -117,6 +186,53 @@ need_tool() {
 	[ "$status" -eq 0 ]
 	run kiln inspect "app@$MANIFEST"
 	[ "$status" -eq 0 ]
+}
+
+@test "kiln inspect is laid out as docker prints it: an array, 4 spaces, docker's field order" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	make_image app:1 one
+	kiln tag app:1 app:2
+	run kiln inspect app:1 app:2
+	[ "$status" -eq 0 ]
+	# Go's json.MarshalIndent(v, "", "    ") is Python's indent=4 layout
+	diff <(echo "$output") <(echo "$output" | python3 -c '
+import json, sys
+print(json.dumps(json.load(sys.stdin), indent=4, ensure_ascii=False))')
+	echo "$output" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert len(d) == 2, d
+keys = list(d[0])
+want = ["Id", "RepoTags", "RepoDigests", "Parent", "Comment", "Created", "DockerVersion",
+        "Author", "Config", "Architecture", "Os", "Size", "RootFS", "Digest", "Manifest"]
+assert keys == want, keys
+assert d[0]["RepoTags"] == ["app:1", "app:2"], d[0]["RepoTags"]
+assert d[0]["RepoDigests"] == ["app@" + d[0]["Digest"]] * 2, d[0]["RepoDigests"]
+assert d[0]["RootFS"]["Type"] == "layers" and len(d[0]["RootFS"]["Layers"]) == 1
+assert d[0]["Config"]["Labels"] == {"t": "one"}
+assert d[0]["Created"] == "2024-01-02T03:04:05Z"
+assert isinstance(d[0]["Size"], int)
+'
+}
+
+@test "kiln inspect escapes <, > and & as docker does, and prints empty objects as {}" {
+	make_image app:1 '<a&b>'
+	run kiln inspect app:1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"t": "\u003ca\u0026b\u003e"'* ]]
+	printf '{"architecture":"%s","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}' "$(host_arch)" >"$W/c0.json"
+	local c0 m0
+	c0=$(put_blob "$W/c0.json")
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[]}' \
+		"$c0" "$(stat -c %s "$W/c0.json")" >"$W/m0.json"
+	m0=$(put_blob "$W/m0.json")
+	printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"empty:1"}}]}' \
+		"$m0" "$(stat -c %s "$W/m0.json")" >"$STORE/index.json"
+	run kiln inspect empty:1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"Config": {},'* ]]
+	[[ "$output" == *'"Layers": []'* ]]
 }
 
 @test "kiln inspect of a missing image or a bad name exits 2 with one line" {
