@@ -25,6 +25,9 @@ struct sandbox_ids {
 	gid_t outer_gid;
 	struct sandbox_idmap uid_map[2], gid_map[2];
 	size_t n_uid_map, n_gid_map;
+	/* setgroups(2) works: false when the gid map is the caller's gid
+	 * alone, which the kernel allows only with setgroups denied */
+	bool setgroups;
 };
 
 /*

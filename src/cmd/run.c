@@ -1,0 +1,253 @@
+/* run.c: 'kiln run IMAGE [CMD...]': a command in a throwaway container of an
+ * image, rootless, with the image's environment, user and working directory,
+ * and its exit status passed through as docker run does. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "cmd/storecmd.h"
+#include "sandbox/sandbox.h"
+#include "snapshot/snapshot.h"
+#include "store/rootfs.h"
+#include "util/cleanup.h"
+#include "util/path.h"
+#include "util/xalloc.h"
+
+static const struct cmd_help run_help = {
+	"run", "[OPTIONS] IMAGE [COMMAND [ARG...]]",
+	H("Run a command in a new container of IMAGE: the image's Entrypoint and "
+	  "COMMAND (or its Cmd), its Env, User and WorkingDir, in new user, mount, "
+	  "PID, UTS and IPC namespaces without root. The container is always "
+	  "removed when the command ends, so --rm is accepted for docker's sake "
+	  "and changes nothing. The exit status is the command's, or 128+N when "
+	  "signal N killed it."),
+};
+
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* sets K=V in env, replacing an earlier K */
+static void env_set(struct strvec *env, const char *kv)
+{
+	size_t klen = strcspn(kv, "=");
+
+	for (size_t i = 0; i < env->n; i++)
+		if (!strncmp(env->v[i], kv, klen) && env->v[i][klen] == '=') {
+			free(env->v[i]);
+			env->v[i] = xstrdup(kv);
+			return;
+		}
+	strvec_push(env, kv);
+}
+
+static bool env_has(const struct strvec *env, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (size_t i = 0; i < env->n; i++)
+		if (!strncmp(env->v[i], key, klen) && env->v[i][klen] == '=')
+			return true;
+	return false;
+}
+
+/* the image's Env, then -e K=V (and -e K from kiln's environment, skipped
+ * when kiln has no K, as docker does) */
+static int make_env(struct strvec *env, const struct img_runconfig *rc,
+		    const struct strvec *opts, struct kerr *err)
+{
+	for (size_t i = 0; i < rc->env.n; i++)
+		env_set(env, rc->env.v[i]);
+	for (size_t i = 0; i < opts->n; i++) {
+		const char *kv = opts->v[i];
+
+		if (!*kv || *kv == '=')
+			return kerr_input(err, "-e '%s': no variable name", kv);
+		if (strchr(kv, '=')) {
+			env_set(env, kv);
+		} else if (getenv(kv)) {
+			cleanup_free char *s = xasprintf("%s=%s", kv, getenv(kv));
+
+			env_set(env, s);
+		}
+	}
+	if (!env_has(env, "PATH"))
+		env_set(env, DEFAULT_PATH);
+	return 0;
+}
+
+/* -v HOST:CTR[:ro|rw] */
+static int parse_volume(const char *spec, struct sandbox_mount *m, struct strvec *keep,
+			struct kerr *err)
+{
+	cleanup_strvec struct strvec f = STRVEC_INIT;
+
+	strvec_split(&f, spec, ':');
+	if (f.n < 2 || f.n > 3 || !*f.v[0] || !*f.v[1])
+		return kerr_input(err, "-v '%s': expected HOST:CONTAINER[:ro]", spec);
+	if (f.v[0][0] != '/')
+		return kerr_input(err, "-v '%s': the host path must be absolute (kiln has no "
+				  "named volumes)", spec);
+	if (f.v[1][0] != '/')
+		return kerr_input(err, "-v '%s': the container path must be absolute", spec);
+	if (f.n == 3 && strcmp(f.v[2], "ro") && strcmp(f.v[2], "rw"))
+		return kerr_input(err, "-v '%s': unknown option '%s' (ro or rw)", spec, f.v[2]);
+	memset(m, 0, sizeof(*m));
+	m->kind = SANDBOX_BIND;
+	strvec_push(keep, f.v[0]);
+	m->src = keep->v[keep->n - 1];
+	strvec_push_nodup(keep, path_clean(f.v[1]));
+	m->dst = keep->v[keep->n - 1];
+	m->readonly = f.n == 3 && !strcmp(f.v[2], "ro");
+	return 0;
+}
+
+struct run_opts {
+	int rm;
+	struct strvec env, volumes;
+	const char *user, *workdir, *network, *snapshotter;
+};
+
+/* everything kiln run needs once the image is loaded and its root ready */
+static int run_in(struct snapshot *snap, const struct img_runconfig *rc,
+		  const struct run_opts *o, char **cmd, int ncmd, const struct sandbox_mount *mounts,
+		  size_t nmounts, struct sandbox_status *status, struct kerr *err)
+{
+	cleanup_strvec struct strvec env = STRVEC_INIT;
+	cleanup_strvec struct strvec args = STRVEC_INIT;
+	cleanup_free char *cwd = NULL;
+	struct sandbox_spec spec;
+	struct sandbox_user user;
+	const char *u = o->user ? o->user : rc->user ? rc->user : "";
+
+	/* root too: its home and groups come from the image's files */
+	if (sandbox_resolve_user(snapshot_rootfd(snap), u, &user, err) < 0)
+		return -1;
+	if (make_env(&env, rc, &o->env, err) < 0)
+		return -1;
+	if (!env_has(&env, "HOME")) {
+		cleanup_free char *home = xasprintf("HOME=%s", user.home);
+
+		env_set(&env, home);
+	}
+	if (!env_has(&env, "HOSTNAME"))
+		env_set(&env, "HOSTNAME=kiln");
+	for (size_t i = 0; i < rc->entrypoint.n; i++)
+		strvec_push(&args, rc->entrypoint.v[i]);
+	if (ncmd > 0)
+		for (int i = 0; i < ncmd; i++)
+			strvec_push(&args, cmd[i]);
+	else
+		for (size_t i = 0; i < rc->cmd.n; i++)
+			strvec_push(&args, rc->cmd.v[i]);
+	if (!args.n)
+		return kerr_input(err, "no command specified: the image has no Entrypoint or Cmd");
+	if (o->workdir)
+		cwd = path_clean(o->workdir);
+	else if (rc->working_dir && *rc->working_dir)
+		cwd = path_join("/", rc->working_dir);
+	else
+		cwd = xstrdup("/");
+
+	memset(&spec, 0, sizeof(spec));
+	spec.rootfs = snapshot_rootfs(snap);
+	spec.argv = (const char *const *)args.v;
+	spec.envp = (const char *const *)env.v;
+	spec.cwd = cwd;
+	spec.user = &user;
+	spec.network = o->network && !strcmp(o->network, "none") ? SANDBOX_NET_NONE :
+		       SANDBOX_NET_HOST;
+	spec.mounts = mounts;
+	spec.nmounts = nmounts;
+	spec.out_fd = -1;
+	spec.stdin_inherit = true;
+	return sandbox_run(&spec, status, err);
+}
+
+int cmd_run(int argc, char **argv, struct kerr *err)
+{
+	struct run_opts o = { 0, STRVEC_INIT, STRVEC_INIT, NULL, NULL, NULL, NULL };
+	const struct opt opts[] = {
+		OPT_BOOL_(0, "rm", &o.rm, "accepted for docker's sake: kiln never keeps a "
+			  "container"),
+		OPT_LIST_('e', "env", &o.env, "K[=V]", "set a variable (K alone: from kiln's "
+			  "environment)"),
+		OPT_STRING_('u', "user", &o.user, "USER[:GROUP]", "run as this user (default: "
+			    "the image's User)"),
+		OPT_STRING_('w', "workdir", &o.workdir, "DIR", "working directory, made when "
+			    "missing (default: the image's WorkingDir, else /)"),
+		OPT_LIST_('v', "volume", &o.volumes, "HOST:CTR[:ro]", "bind a host path into "
+			  "the container (repeatable)"),
+		OPT_STRING_(0, "network", &o.network, "host|none", "share the host's network "
+			    "(default) or have only a loopback"),
+		OPT_STRING_(0, "snapshotter", &o.snapshotter, "auto|overlay|copy",
+			    "how the image's root is made (default: $KILN_SNAPSHOTTER, else "
+			    "auto)"),
+		OPT_END_(),
+	};
+	cleanup_strvec struct strvec keep = STRVEC_INIT;
+	cleanup_free struct sandbox_mount *mounts = NULL;
+	enum snapshot_kind kind = SNAPSHOT_AUTO;
+	struct sandbox_status status = { 0, 0 };
+	struct sandbox_ids ids;
+	struct store_image img;
+	struct snapshot *snap = NULL;
+	struct store st;
+	const char *snapper;
+	int r;
+
+	argc = opt_parse(argc, argv, opts, &run_help, OPT_STOP_AT_NONOPT, err);
+	if (argc < 0) {
+		r = opt_done(argc);
+		goto out_opts;
+	}
+	r = -1;
+	if (argc < 1) {
+		kerr_input(err, "expected IMAGE; see 'kiln run --help'");
+		goto out_opts;
+	}
+	if (o.network && strcmp(o.network, "host") && strcmp(o.network, "none")) {
+		kerr_input(err, "--network '%s': expected host or none", o.network);
+		goto out_opts;
+	}
+	if (o.workdir && o.workdir[0] != '/') {
+		kerr_input(err, "-w '%s': the working directory must be an absolute path",
+			   o.workdir);
+		goto out_opts;
+	}
+	snapper = o.snapshotter ? o.snapshotter : getenv("KILN_SNAPSHOTTER");
+	if (snapper && *snapper && snapshot_kind_parse(snapper, &kind, err) < 0)
+		goto out_opts;
+	mounts = xcalloc(o.volumes.n + 1, sizeof(*mounts));
+	for (size_t i = 0; i < o.volumes.n; i++)
+		if (parse_volume(o.volumes.v[i], &mounts[i], &keep, err) < 0)
+			goto out_opts;
+
+	if (sandbox_enter(&ids, err) < 0)
+		goto out_opts;
+	if (storecmd_open(&st, err) < 0)
+		goto out_opts;
+	memset(&img, 0, sizeof(img));
+	r = store_rootfs_load(&st, argv[0], &img, err);
+	if (r >= 0 && img.manifest.nlayers != img.config.diff_ids.n)
+		r = kerr_set(err, "image '%s' has %zu layers but %zu diff_ids", argv[0],
+			     img.manifest.nlayers, img.config.diff_ids.n);
+	for (size_t i = 0; r >= 0 && i < img.manifest.nlayers; i++)
+		r = snapshot_layer_ensure(&st, img.manifest.layers[i].digest,
+					  img.config.diff_ids.v[i], err);
+	if (r >= 0)
+		r = snapshot_new(&snap, &st, kind, (const char *const *)img.config.diff_ids.v,
+				 img.config.diff_ids.n, err);
+	if (r >= 0)
+		r = run_in(snap, &img.config.config, &o, argv + 1, argc - 1, mounts,
+			   o.volumes.n, &status, err);
+	snapshot_free(snap);
+	store_image_clear(&img);
+	store_close(&st);
+	if (r >= 0)
+		r = status.signal ? 128 + status.signal : status.exit_code;
+out_opts:
+	strvec_clear(&o.env);
+	strvec_clear(&o.volumes);
+	return r;
+}
