@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #ifndef STATX_TYPE
 #include <linux/stat.h>
@@ -30,6 +31,11 @@
 #include "util/strvec.h"
 #include "util/xalloc.h"
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void walk_setup(struct walk *w, struct layer_writer *lw, const struct layer_diff_opts *o)
 {
 	walk_init(w, lw, !(o && o->no_xattrs));
@@ -39,20 +45,219 @@ static void walk_setup(struct walk *w, struct layer_writer *lw, const struct lay
 	}
 }
 
+/* ---- directories an upper holds for nothing ---- */
+
+/*
+ * overlayfs copies a directory up as soon as anything is made in it, and
+ * it stays in the upper when that is gone again: the sandbox's mount
+ * points leave /etc there after every step. Before anything is written,
+ * a pass over the upper finds the directories that are the lower's as
+ * they were (not opaque, mode, owner and mtime of the lower's directory)
+ * and hold nothing but such directories; the compare walk leaves the same
+ * ones out (dir_changed). Only the upper's paths are looked up in the
+ * lowers, each the way overlayfs does: from the top-most lower down,
+ * ending at a whiteout, a file or an opaque directory.
+ */
+struct idle_pass {
+	struct walk *w;		/* its path and owners; not started yet */
+	const int *lowers;	/* base first */
+	struct strvec idle;	/* paths to leave out */
+};
+
+/* ERANGE: a value longer than "y" */
+static bool no_xattr_here(int e)
+{
+	return e == ENODATA || e == ENOTSUP || e == EOPNOTSUPP || e == ERANGE;
+}
+
+/* user.overlay.opaque="y": nothing of the lowers below shows through */
+static int dir_opaque(int fd, const char *path, bool *opaque, struct kerr *err)
+{
+	char v[2];
+	ssize_t n = fgetxattr(fd, "user.overlay.opaque", v, sizeof(v));
+
+	*opaque = n == 1 && v[0] == 'y';
+	if (n < 0 && !no_xattr_here(errno))
+		return kerr_errno(err, errno, "cannot read xattr 'user.overlay.opaque' of '%s'",
+				  path);
+	return 0;
+}
+
+/* the lowers among up (indices, top-most first) where w->path is a
+ * directory merged into the upper's, into out; *top is the first one's */
+static int lower_stack(struct idle_pass *p, const size_t *up, size_t nup, size_t *out,
+		       size_t *n, struct stat *top, struct kerr *err)
+{
+	const char *path = p->w->path.buf;
+
+	*n = 0;
+	for (size_t k = 0; k < nup; k++) {
+		cleanup_close int fd = -1;
+		struct stat st;
+		bool opaque;
+
+		/* every directory above path is one in this lower (no
+		 * symlink on the way): it was in the parent's stack */
+		if (fstatat(p->lowers[up[k]], path, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			return kerr_errno(err, errno, "cannot stat '%s' in lower layer %zu", path,
+					  up[k] + 1);
+		}
+		/* a whiteout or a file hides the lowers below it */
+		if (!S_ISDIR(st.st_mode))
+			return 0;
+		if (!*n)
+			*top = st;
+		out[(*n)++] = up[k];
+		if (k + 1 == nup)
+			break;
+		fd = openat(p->lowers[up[k]], path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return kerr_errno(err, errno, "cannot open '%s' in lower layer %zu", path,
+					  up[k] + 1);
+		if (dir_opaque(fd, path, &opaque, err) < 0)
+			return -1;
+		if (opaque)
+			break;
+	}
+	return 0;
+}
+
+/* mode, owner (o->owners' word first) and mtime as the lower's */
+static bool same_dir(const struct walk *w, const struct stat *st, const struct stat *low)
+{
+	const struct layer_owner *own = walk_owner(w, w->path.buf);
+	unsigned uid = own ? own->uid : st->st_uid;
+	unsigned gid = own ? own->gid : st->st_gid;
+
+	return (st->st_mode & 07777) == (low->st_mode & 07777) && uid == low->st_uid &&
+	       gid == low->st_gid && st->st_mtim.tv_sec == low->st_mtim.tv_sec &&
+	       st->st_mtim.tv_nsec == low->st_mtim.tv_nsec;
+}
+
+static int idle_dir(struct idle_pass *p, int parentfd, const char *name, const size_t *up,
+		    size_t nup, bool *idle, struct kerr *err);
+
+/* the entries of fd (at w->path, whose lowers are stack): *all when each
+ * is an idle directory; those go to quiet */
+static int idle_children(struct idle_pass *p, int fd, const size_t *stack, size_t n,
+			 bool *all, struct strvec *quiet, struct kerr *err)
+{
+	struct walk *w = p->w;
+	struct strvec names = STRVEC_INIT;
+	size_t base = w->path.len;
+	int rc = walk_names(fd, base ? w->path.buf : ".", &names, err);
+
+	*all = true;
+	for (size_t i = 0; i < names.n && !rc; i++) {
+		struct stat st;
+		bool idle = false;
+
+		walk_push(w, names.v[i]);
+		if (fstatat(fd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			rc = kerr_errno(err, errno, "cannot stat '%s'", w->path.buf);
+		else if (S_ISDIR(st.st_mode))
+			rc = idle_dir(p, fd, names.v[i], stack, n, &idle, err);
+		if (idle)
+			strvec_push(quiet, w->path.buf);
+		else
+			*all = false;
+		strbuf_setlen(&w->path, base);
+	}
+	strvec_clear(&names);
+	return rc;
+}
+
+/* directories left out below one that stays are listed one by one; a
+ * left-out one takes its own along */
+static void idle_keep(struct idle_pass *p, struct strvec *quiet)
+{
+	for (size_t i = 0; i < quiet->n; i++)
+		strvec_push(&p->idle, quiet->v[i]);
+	strvec_clear(quiet);
+}
+
+/* whether the upper directory parentfd/name (at w->path), whose parent
+ * the lowers up hold, is left out with all it holds */
+static int idle_dir(struct idle_pass *p, int parentfd, const char *name, const size_t *up,
+		    size_t nup, bool *idle, struct kerr *err)
+{
+	const char *path = p->w->path.buf;
+	cleanup_close int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				      O_CLOEXEC);
+	cleanup_free size_t *stack = NULL;
+	struct strvec quiet = STRVEC_INIT;
+	struct stat st, low = { 0 };
+	size_t n = 0;
+	bool opaque, all;
+	int rc;
+
+	*idle = false;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return kerr_errno(err, errno, "cannot open '%s'", path);
+	if (dir_opaque(fd, path, &opaque, err) < 0)
+		return -1;
+	/* opaque: made anew, the lowers' contents gone */
+	if (!opaque && nup) {
+		stack = xcalloc(nup, sizeof(*stack));
+		if (lower_stack(p, up, nup, stack, &n, &low, err) < 0)
+			return -1;
+	}
+	rc = idle_children(p, fd, stack, n, &all, &quiet, err);
+	/* no lower has it: new, and kept */
+	*idle = !rc && all && n && same_dir(p->w, &st, &low);
+	if (*idle)
+		strvec_clear(&quiet);
+	else
+		idle_keep(p, &quiet);
+	return rc;
+}
+
+/* the upper's idle directories, sorted for walk_entry's look-up */
+static int find_idle(struct idle_pass *p, int fd, size_t nlowers, struct kerr *err)
+{
+	struct strvec quiet = STRVEC_INIT;
+	size_t *stack = xcalloc(nlowers, sizeof(*stack));
+	bool all;
+	int rc;
+
+	/* the root merges every lower, the top-most first */
+	for (size_t i = 0; i < nlowers; i++)
+		stack[i] = nlowers - 1 - i;
+	rc = idle_children(p, fd, stack, nlowers, &all, &quiet, err);
+	/* the root is never an entry: what is idle right below it goes */
+	idle_keep(p, &quiet);
+	free(stack);
+	if (!rc && p->idle.n)
+		qsort(p->idle.v, p->idle.n, sizeof(*p->idle.v), cmp_str);
+	return rc;
+}
+
 int layer_diff_upper(int upperfd, struct layer_writer *lw, const struct layer_diff_opts *o,
 		     bool *empty, struct kerr *err)
 {
 	cleanup_close int fd = openat(upperfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct idle_pass p = { .idle = STRVEC_INIT };
 	struct walk w;
-	int rc;
+	int rc = 0;
 
 	*empty = true;
 	if (fd < 0)
 		return kerr_errno(err, errno, "cannot open the upper directory");
 	walk_setup(&w, lw, o);
 	w.upper = true;
-	rc = walk_dir(&w, fd, err);
+	/* without lowers every directory of the upper is a new one */
+	if (o && o->nlowers) {
+		p.w = &w;
+		p.lowers = o->lowers;
+		rc = find_idle(&p, fd, o->nlowers, err);
+		w.idle = &p.idle;
+	}
+	if (!rc)
+		rc = walk_dir(&w, fd, err);
 	*empty = !w.wrote;
+	strvec_clear(&p.idle);
 	walk_release(&w);
 	return rc;
 }
@@ -170,7 +375,7 @@ static int record_entry(struct recorder *rc, int dirfd, const char *name, struct
 	size_t i = r->n;
 	struct statx sx;
 	struct rec *e;
-	uint32_t off;
+	uint32_t off = 0;
 
 	if (stat_entry(dirfd, name, &sx) < 0)
 		return kerr_errno(err, errno, "cannot stat '%s'", rc->path.buf);
@@ -337,11 +542,22 @@ static bool file_changed(const struct rec *old, const struct rec *now)
 	return !(now->nlink < old->nlink);
 }
 
-static bool dir_changed(const struct rec *old, const struct rec *now)
+/*
+ * Whether a directory that is the recorded inode counts as changed by
+ * itself: mode, owner (o->owners' word first) or mtime, what overlayfs
+ * keeps of a lower directory it copies up. Not its ctime: a name made
+ * and removed again, a chmod undone, an xattr set all move it, and on
+ * overlay none of them leaves more than a copy of the lower's directory,
+ * which layer_diff_upper leaves out.
+ */
+static bool dir_changed(const struct walk *w, const struct rec *old, const struct rec *now)
 {
-	return old->mode != now->mode || old->uid != now->uid || old->gid != now->gid ||
-	       !same_time(old->mtime, old->mtime_ns, now->mtime, now->mtime_ns) ||
-	       !same_time(old->ctime, old->ctime_ns, now->ctime, now->ctime_ns);
+	const struct layer_owner *own = walk_owner(w, w->path.buf);
+	uint32_t uid = own ? own->uid : now->uid;
+	uint32_t gid = own ? own->gid : now->gid;
+
+	return old->mode != now->mode || old->uid != uid || old->gid != gid ||
+	       !same_time(old->mtime, old->mtime_ns, now->mtime, now->mtime_ns);
 }
 
 static int diff_dir(struct differ *d, int dirfd, size_t first, size_t end, struct kerr *err);
@@ -374,7 +590,7 @@ static int diff_both(struct differ *d, int dirfd, const char *name, size_t oi,
 				return -1;
 			return walk_entry(w, dirfd, name, WALK_TREE_OPAQUE, err);
 		}
-		if (dir_changed(old, &now)) {
+		if (dir_changed(w, old, &now)) {
 			if (flush(d, err) < 0 || walk_entry(w, dirfd, name, WALK_ENTRY, err) < 0)
 				return -1;
 			return diff_dir(d, fd, oi + 1, old->end, err);

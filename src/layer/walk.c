@@ -192,6 +192,24 @@ static int cmp_owner(const void *key, const void *elem)
 	return strcmp(key, ((const struct layer_owner *)elem)->path);
 }
 
+static int cmp_key(const void *key, const void *elem)
+{
+	return strcmp(key, *(char *const *)elem);
+}
+
+const struct layer_owner *walk_owner(const struct walk *w, const char *path)
+{
+	if (!w->nowners)
+		return NULL;
+	return bsearch(path, w->owners, w->nowners, sizeof(*w->owners), cmp_owner);
+}
+
+static bool is_idle(const struct walk *w, const char *path)
+{
+	return w->idle && w->idle->n &&
+	       bsearch(path, w->idle->v, w->idle->n, sizeof(*w->idle->v), cmp_key);
+}
+
 /* opens name for reading and checks it is still what fstatat saw; st is
  * then the open file's */
 static int open_same(int dirfd, const char *name, struct stat *st,
@@ -283,14 +301,15 @@ int walk_entry(struct walk *w, int dirfd, const char *name, enum walk_depth dept
 	 * shared inode */
 	if (w->upper && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0))
 		return walk_whiteout(w, w->path.buf, err);
+	if (S_ISDIR(st.st_mode) && is_idle(w, w->path.buf))
+		return 0;
 	e.path = w->path.buf;	/* borrowed: cleared before tar_entry_clear */
 	e.mode = st.st_mode & 07777;
 	e.uid = st.st_uid;
 	e.gid = st.st_gid;
 	e.mtime = st.st_mtim.tv_sec;
 	e.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
-	if (w->nowners && (own = bsearch(w->path.buf, w->owners, w->nowners,
-					 sizeof(*w->owners), cmp_owner))) {
+	if ((own = walk_owner(w, w->path.buf))) {
 		e.uid = own->uid;
 		e.gid = own->gid;
 	}

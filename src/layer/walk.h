@@ -41,6 +41,9 @@ struct walk {
 	struct walk_links links;
 	struct strbuf list, val;	/* xattr buffers, reused */
 	bool opaque;		/* set by read_xattrs in upper mode */
+	/* directories left out with all they hold (paths sorted by
+	 * strcmp): an upper's directories that changed nothing */
+	const struct strvec *idle;
 };
 
 void walk_init(struct walk *w, struct layer_writer *lw, bool xattrs);
@@ -59,6 +62,8 @@ int walk_entry(struct walk *w, int dirfd, const char *name, enum walk_depth dept
 int walk_dir(struct walk *w, int dirfd, struct kerr *err);
 /* the names in dirfd but "." and "..", sorted by strcmp */
 int walk_names(int dirfd, const char *what, struct strvec *names, struct kerr *err);
+/* the owner o->owners gives path, or NULL */
+const struct layer_owner *walk_owner(const struct walk *w, const char *path);
 /* w->path += "/" name (no slash at the top); returns the old length */
 size_t walk_push(struct walk *w, const char *name);
 

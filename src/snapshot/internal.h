@@ -7,6 +7,7 @@
 
 #include "layer/diff.h"
 #include "snapshot/snapshot.h"
+#include "util/strvec.h"
 
 struct snapshot {
 	struct store *st;
@@ -19,6 +20,7 @@ struct snapshot {
 	int rootfd;
 	bool mounted;
 	struct layer_tree_record *rec;	/* COPY: the tree at snapshot_new */
+	struct strvec lowers;	/* OVERLAY: names in kiln/layers, base first */
 	struct layer_owner *owners;	/* sorted by path, paths owned */
 	size_t nowners, aowners;
 };

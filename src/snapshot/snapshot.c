@@ -217,9 +217,13 @@ static int make_copy(struct snapshot *s, const char *const *diff_ids, size_t n,
 static int make_overlay(struct snapshot *s, const char *const *diff_ids, size_t n,
 			struct kerr *err)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!diff_id_hex(diff_ids[i], err))
+	for (size_t i = 0; i < n; i++) {
+		const char *hex = diff_id_hex(diff_ids[i], err);
+
+		if (!hex)
 			return -1;
+		strvec_push(&s->lowers, hex);
+	}
 	if (snapshot_overlay_mount(s, diff_ids, n, err) < 0)
 		return -1;
 	s->mounted = true;
@@ -328,10 +332,50 @@ int snapshot_set_owner(struct snapshot *s, const char *path, unsigned uid, unsig
 	return 0;
 }
 
+/* the overlay's lowers for the diff to look up the upper's directories
+ * in; O_PATH, as the mount had them */
+static int open_lowers(const struct snapshot *s, int *fds, struct kerr *err)
+{
+	for (size_t i = 0; i < s->lowers.n; i++) {
+		fds[i] = openat(store_layers_dirfd(s->st), s->lowers.v[i],
+				O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fds[i] < 0)
+			return kerr_errno(err, errno, "cannot open unpacked layer 'sha256:%s'",
+					  s->lowers.v[i]);
+	}
+	return 0;
+}
+
+static int diff_upper(struct snapshot *s, struct layer_writer *lw, struct layer_diff_opts *d,
+		      bool *empty, struct kerr *err)
+{
+	cleanup_close int upper = openat(s->dirfd, "upper", O_RDONLY | O_DIRECTORY |
+					 O_NOFOLLOW | O_CLOEXEC);
+	int *lowers = xcalloc(s->lowers.n ? s->lowers.n : 1, sizeof(*lowers));
+	int r;
+
+	for (size_t i = 0; i < s->lowers.n; i++)
+		lowers[i] = -1;
+	if (upper < 0)
+		r = kerr_errno(err, errno, "cannot open '%s/upper'", s->name);
+	else
+		r = open_lowers(s, lowers, err);
+	if (r == 0) {
+		d->lowers = lowers;
+		d->nlowers = s->lowers.n;
+		r = layer_diff_upper(upper, lw, d, empty, err);
+	}
+	for (size_t i = 0; i < s->lowers.n; i++)
+		if (lowers[i] >= 0)
+			close(lowers[i]);
+	free(lowers);
+	return r;
+}
+
 int snapshot_diff(struct snapshot *s, int out_fd, const struct layer_opts *o,
 		  struct layer_result *res, bool *empty, struct kerr *err)
 {
-	struct layer_diff_opts d = { s->owners, s->nowners, o->no_xattrs };
+	struct layer_diff_opts d = { s->owners, s->nowners, o->no_xattrs, NULL, 0 };
 	struct layer_writer *lw;
 	int r;
 
@@ -339,15 +383,10 @@ int snapshot_diff(struct snapshot *s, int out_fd, const struct layer_opts *o,
 	memset(res, 0, sizeof(*res));
 	if (layer_writer_new(&lw, out_fd, o, err) < 0)
 		return -1;
-	if (s->kind == SNAPSHOT_OVERLAY) {
-		cleanup_close int upper = openat(s->dirfd, "upper", O_RDONLY | O_DIRECTORY |
-						 O_NOFOLLOW | O_CLOEXEC);
-
-		r = upper < 0 ? kerr_errno(err, errno, "cannot open '%s/upper'", s->name)
-			      : layer_diff_upper(upper, lw, &d, empty, err);
-	} else {
+	if (s->kind == SNAPSHOT_OVERLAY)
+		r = diff_upper(s, lw, &d, empty, err);
+	else
 		r = layer_diff_tree(s->rootfd, s->rec, lw, &d, empty, err);
-	}
 	/* nothing changed: no layer, so no archive either */
 	if (r == 0 && !*empty)
 		r = layer_writer_finish(lw, res, err);
@@ -375,6 +414,7 @@ void snapshot_free(struct snapshot *s)
 	if (s->snapsfd >= 0)
 		close(s->snapsfd);
 	layer_tree_record_free(s->rec);
+	strvec_clear(&s->lowers);
 	for (size_t i = 0; i < s->nowners; i++)
 		free((char *)s->owners[i].path);
 	free(s->owners);

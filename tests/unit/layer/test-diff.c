@@ -55,6 +55,8 @@ struct diff_src {
 	const struct layer_tree_record *rec;
 	const struct layer_owner *owners;
 	size_t nowners;
+	const int *lowers;	/* the upper's, base first */
+	size_t nlowers;
 };
 
 /* the diff as a listing; *empty what the diff said */
@@ -62,7 +64,7 @@ static int diff_listing(const struct diff_src *s, struct listing *out, bool *emp
 			struct kerr *err)
 {
 	struct layer_opts o = opts_fixed();
-	struct layer_diff_opts d = { s->owners, s->nowners, false };
+	struct layer_diff_opts d = { s->owners, s->nowners, false, s->lowers, s->nlowers };
 	struct layer_writer *lw;
 	struct layer_result res;
 	struct strbuf tar;
@@ -126,7 +128,7 @@ static void set_x(const char *root, const char *name, const char *x, const char 
 static void test_upper_handmade(void **state)
 {
 	char *u = tmpdir_make();
-	struct diff_src s = { -1, NULL, NULL, 0 };
+	struct diff_src s = { -1, NULL, NULL, 0, NULL, 0 };
 
 	(void)state;
 	if (!have_user_xattrs(u)) {
@@ -175,9 +177,9 @@ static void test_upper_owners_and_xattrs(void **state)
 {
 	static const struct layer_owner own[] = { { "etc", 7, 8 }, { "etc/new", 4242, 4343 } };
 	char *u = tmpdir_make();
-	struct diff_src s = { -1, NULL, own, 2 };
+	struct diff_src s = { -1, NULL, own, 2, NULL, 0 };
 	struct layer_opts o = opts_fixed();
-	struct layer_diff_opts d = { own, 2, false };
+	struct layer_diff_opts d = { own, 2, false, NULL, 0 };
 	struct layer_writer *lw;
 	struct layer_result res;
 	struct kerr err = KERR_INIT;
@@ -216,7 +218,7 @@ static void test_upper_owners_and_xattrs(void **state)
 static void test_upper_refuses_redirect_metacopy(void **state)
 {
 	char *u = tmpdir_make();
-	struct diff_src s = { -1, NULL, NULL, 0 };
+	struct diff_src s = { -1, NULL, NULL, 0, NULL, 0 };
 	struct kerr err = KERR_INIT;
 	struct listing l;
 	bool empty;
@@ -248,13 +250,130 @@ static void test_upper_refuses_redirect_metacopy(void **state)
 static void test_upper_empty(void **state)
 {
 	char *u = tmpdir_make();
-	struct diff_src s = { -1, NULL, NULL, 0 };
+	struct diff_src s = { -1, NULL, NULL, 0, NULL, 0 };
 
 	(void)state;
 	s.fd = open(u, O_RDONLY | O_DIRECTORY);
 	check_listing(&s, "", true);
 	close(s.fd);
 	tmpdir_remove(u);
+}
+
+/* dir's atime and mtime, to put back after a change inside */
+static struct timespec *times_of(const char *r, const char *dir, struct timespec ts[2])
+{
+	struct stat st;
+
+	assert_int_equal(lstat(at(r, dir), &st), 0);
+	ts[0] = st.st_atim;
+	ts[1] = st.st_mtim;
+	return ts;
+}
+
+static void set_times(const char *r, const char *dir, const struct timespec ts[2])
+{
+	assert_int_equal(utimensat(AT_FDCWD, at(r, dir), ts, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+/* every directory under root gets one mtime, as layers unpacked with
+ * the same times have */
+static void same_mtimes(const char *root)
+{
+	assert_int_equal(shell("find %s -type d -exec touch -h -d @1500000000.123456789 {} +",
+			       root), 0);
+}
+
+/*
+ * The lowers are looked up as overlayfs merges them: a directory the
+ * upper holds for nothing is left out only when the directory it copies
+ * is what the merged root showed there.
+ */
+static void test_upper_lowers(void **state)
+{
+	static const struct layer_owner own[] = { { "own", 7, 8 } };
+	char *t = tmpdir_make();
+	char *l0 = xasprintf("%s/l0", t), *l1 = xasprintf("%s/l1", t), *u = xasprintf("%s/u", t);
+	struct diff_src s = { -1, NULL, own, 1, NULL, 0 };
+	const struct timespec other[2] = { { 1400000000, 0 }, { 1400000000, 0 } };
+	int lowers[2];
+
+	(void)state;
+	if (!have_user_xattrs(t)) {
+		tmpdir_remove(t);
+		skip();
+	}
+	umask(022);
+	mkd(t, "l0", 0755);
+	mkd(t, "l1", 0755);
+	mkd(t, "u", 0755);
+	/* the base */
+	mkd(l0, "a", 0755);
+	mkd(l0, "a/b", 0755);
+	mkd(l0, "f", 0755);
+	mkd(l0, "hid", 0755);
+	mkd(l0, "o", 0755);
+	mkd(l0, "o/sub", 0755);
+	/* the top-most lower: a whiteout, an opaque dir and a file over
+	 * directories of the base */
+	mkd(l1, "a", 0755);
+	put(l1, "f", "F");
+	wh(l1, "hid");
+	mkd(l1, "m", 0755);
+	mkd(l1, "m/q", 0755);
+	mkd(l1, "o", 0755);
+	set_x(l1, "o", "user.overlay.opaque", "y");
+	mkd(l1, "opq", 0755);
+	mkd(l1, "own", 0755);
+	/* the upper: all directories, none holding anything else */
+	mkd(u, "a", 0755);
+	mkd(u, "a/b", 0755);	/* the base's, through a: left out */
+	mkd(u, "f", 0755);	/* the file hid the base's f: new */
+	mkd(u, "hid", 0755);	/* whited out: new */
+	mkd(u, "m", 0755);	/* another mtime: kept */
+	mkd(u, "m/q", 0755);	/* the lower's: left out below a kept one */
+	mkd(u, "new", 0755);
+	mkd(u, "o", 0755);
+	mkd(u, "o/sub", 0755);	/* the opaque o hid the base's: new */
+	mkd(u, "opq", 0755);
+	mkd(u, "own", 0755);	/* owned otherwise by o->owners */
+	same_mtimes(t);
+	set_x(u, "opq", "user.overlay.opaque", "y");
+	set_times(u, "m", other);
+
+	lowers[0] = open(l0, O_PATH | O_DIRECTORY);
+	lowers[1] = open(l1, O_PATH | O_DIRECTORY);
+	s.fd = open(u, O_RDONLY | O_DIRECTORY);
+	s.lowers = lowers;
+	s.nlowers = 2;
+	check_listing(&s,
+		      "f/ 5 755 0:0\n"
+		      "hid/ 5 755 0:0\n"
+		      "m/ 5 755 0:0\n"
+		      "new/ 5 755 0:0\n"
+		      "o/ 5 755 0:0\n"
+		      "o/sub/ 5 755 0:0\n"
+		      "opq/ 5 755 0:0\n"
+		      "opq/.wh..wh..opq 0 0 0:0\n"
+		      "own/ 5 755 7:8\n", false);
+
+	/* once the upper holds no more than the lowers' directories */
+	assert_int_equal(shell("rm -rf %s/f %s/hid %s/new %s/o/sub %s/opq", u, u, u, u, u), 0);
+	same_mtimes(u);
+	s.nowners = 0;
+	check_listing(&s, "", true);
+	/* without its lowers, every directory of an upper is new */
+	s.nlowers = 0;
+	check_listing(&s,
+		      "a/ 5 755 0:0\na/b/ 5 755 0:0\nm/ 5 755 0:0\nm/q/ 5 755 0:0\n"
+		      "o/ 5 755 0:0\nown/ 5 755 0:0\n", false);
+
+	close(s.fd);
+	close(lowers[0]);
+	close(lowers[1]);
+	free(l0);
+	free(l1);
+	free(u);
+	tmpdir_remove(t);
 }
 
 /* ---- the same changes, as a tree against its record and on overlay ---- */
@@ -361,6 +480,59 @@ static void ch_nothing(const char *r)
 	(void)r;
 }
 
+/* what the sandbox does for a mount point the image lacks */
+static void ch_mount_point(const char *r)
+{
+	struct timespec ts[2];
+
+	times_of(r, "etc", ts);
+	put(r, "etc/x", "");
+	assert_int_equal(unlink(at(r, "etc/x")), 0);
+	set_times(r, "etc", ts);
+}
+
+static void ch_chmod_undone(const char *r)
+{
+	struct timespec ts[2];
+
+	times_of(r, "usr/share", ts);
+	assert_int_equal(chmod(at(r, "usr/share"), 0700), 0);
+	assert_int_equal(chmod(at(r, "usr/share"), 0755), 0);
+	set_times(r, "usr/share", ts);
+}
+
+static void ch_dir_mtime(const char *r)
+{
+	const struct timespec ts[2] = { { 1234567890, 5 }, { 1234567890, 5 } };
+
+	set_times(r, "etc", ts);
+}
+
+/* made and removed deep inside directories that were there */
+static void ch_nested_undone(const char *r)
+{
+	struct timespec ts[2];
+
+	times_of(r, "usr/share/doc", ts);
+	assert_int_equal(shell("mkdir -p %s/usr/share/doc/a/b/c && echo x > %s/usr/share/doc/a/b/c/f",
+			       r, r), 0);
+	assert_int_equal(shell("rm -rf %s/usr/share/doc/a", r), 0);
+	set_times(r, "usr/share/doc", ts);
+}
+
+static void ch_new_empty_dir(const char *r)
+{
+	mkd(r, "var/new", 0755);
+}
+
+/* one change undone, one kept: only the kept one's directories */
+static void ch_undone_and_kept(const char *r)
+{
+	ch_mount_point(r);
+	ch_nested_undone(r);
+	put(r, "usr/lib/libx", "L3");
+}
+
 static const struct scenario scenarios[] = {
 	{ "add", ch_add,
 	  "etc/ 5 755 0:0\netc/new 0 644 0:0 =x\nopt/ 5 755 0:0\nopt/app/ 5 700 0:0\n"
@@ -381,6 +553,13 @@ static const struct scenario scenarios[] = {
 	{ "unlink-one-link", ch_unlink_one_of_two, "h/ 5 755 0:0\nh/.wh.b 0 0 0:0\n" },
 	{ "retarget", ch_retarget, "link 2 777 0:0 ->etc/passwd\n" },
 	{ "nothing", ch_nothing, "" },
+	{ "mount-point-undone", ch_mount_point, "" },
+	{ "chmod-undone", ch_chmod_undone, "" },
+	{ "dir-mtime", ch_dir_mtime, "etc/ 5 755 0:0\n" },
+	{ "nested-undone", ch_nested_undone, "" },
+	{ "new-empty-dir", ch_new_empty_dir, "var/ 5 755 0:0\nvar/new/ 5 755 0:0\n" },
+	{ "undone-and-kept", ch_undone_and_kept,
+	  "usr/ 5 755 0:0\nusr/lib/ 5 755 0:0\nusr/lib/libx 0 644 0:0 =L3\n" },
 };
 
 #define NSCEN (sizeof(scenarios) / sizeof(scenarios[0]))
@@ -391,7 +570,7 @@ static void tree_diff(const struct scenario *sc, struct listing *out)
 	char *t = tmpdir_make();
 	struct layer_tree_record *rec = NULL;
 	struct kerr err = KERR_INIT;
-	struct diff_src s = { -1, NULL, NULL, 0 };
+	struct diff_src s = { -1, NULL, NULL, 0, NULL, 0 };
 	bool empty;
 
 	make_base(t);
@@ -402,7 +581,8 @@ static void tree_diff(const struct scenario *sc, struct listing *out)
 	s.rec = rec;
 	if (diff_listing(&s, out, &empty, &err) < 0)
 		fail_msg("%s: diff tree: %s", sc->name, err.msg);
-	assert_int_equal(empty, !*sc->want);
+	if (empty != !*sc->want)
+		fail_msg("%s: diff tree: empty is %d, got\n%s", sc->name, empty, out->text.buf);
 	layer_tree_record_free(rec);
 	close(s.fd);
 	tmpdir_remove(t);
@@ -429,7 +609,7 @@ static void test_tree_reused_inode(void **state)
 	char *t = tmpdir_make();
 	struct layer_tree_record *rec = NULL;
 	struct kerr err = KERR_INIT;
-	struct diff_src s = { -1, NULL, NULL, 0 };
+	struct diff_src s = { -1, NULL, NULL, 0, NULL, 0 };
 
 	(void)state;
 	umask(022);
@@ -453,7 +633,7 @@ static void test_tree_owners(void **state)
 	char *t = tmpdir_make();
 	struct layer_tree_record *rec = NULL;
 	struct kerr err = KERR_INIT;
-	struct diff_src s = { -1, NULL, own, 1 };
+	struct diff_src s = { -1, NULL, own, 1, NULL, 0 };
 
 	(void)state;
 	make_base(t);
@@ -482,7 +662,8 @@ static void overlay_diff(const struct scenario *sc, struct listing *out)
 	char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s," OVL_OPTS, lower, upper,
 			       work);
 	struct kerr err = KERR_INIT;
-	struct diff_src s = { -1, NULL, NULL, 0 };
+	struct diff_src s = { -1, NULL, NULL, 0, NULL, 0 };
+	int lowerfd;
 	bool empty;
 
 	assert_int_equal(mkdir(lower, 0755), 0);
@@ -494,9 +675,15 @@ static void overlay_diff(const struct scenario *sc, struct listing *out)
 		fail_msg("mount overlay: %s", strerror(errno));
 	sc->change(merged);
 	s.fd = open(upper, O_RDONLY | O_DIRECTORY);
+	lowerfd = open(lower, O_PATH | O_DIRECTORY);
+	assert_true(lowerfd >= 0);
+	s.lowers = &lowerfd;
+	s.nlowers = 1;
 	if (diff_listing(&s, out, &empty, &err) < 0)
 		fail_msg("%s: diff upper: %s", sc->name, err.msg);
-	assert_int_equal(empty, !*sc->want);
+	if (empty != !*sc->want)
+		fail_msg("%s: diff upper: empty is %d, got\n%s", sc->name, empty, out->text.buf);
+	close(lowerfd);
 	close(s.fd);
 	assert_int_equal(umount2(merged, MNT_DETACH), 0);
 	free(lower);
@@ -530,6 +717,46 @@ static void test_overlay_equals_tree(void **state)
 	}
 }
 
+static void ch_dir_xattr(const char *r)
+{
+	set_x(r, "etc", "user.k", "v");
+}
+
+static void ch_file_xattr(const char *r)
+{
+	set_x(r, "etc/passwd", "user.k", "v");
+}
+
+/* xattrs set on a directory alone are no change, on a file they are */
+static const struct scenario xattr_scenarios[] = {
+	{ "dir-xattr", ch_dir_xattr, "" },
+	{ "file-xattr", ch_file_xattr, "etc/ 5 755 0:0\netc/passwd 0 644 0:0 =p\n" },
+};
+
+static void test_overlay_xattrs(void **state)
+{
+	char *t = tmpdir_make();
+	bool ok = have_user_xattrs(t);
+
+	(void)state;
+	tmpdir_remove(t);
+	if (!userns_ok || !ok)
+		skip();
+	for (size_t i = 0; i < sizeof(xattr_scenarios) / sizeof(xattr_scenarios[0]); i++) {
+		const struct scenario *sc = &xattr_scenarios[i];
+		struct listing lo, lt;
+
+		overlay_diff(sc, &lo);
+		tree_diff(sc, &lt);
+		if (strcmp(lo.text.buf, sc->want) || strcmp(lt.text.buf, sc->want))
+			fail_msg("%s: got\n%son overlay and\n%son a tree, want\n%s", sc->name,
+				 lo.text.buf, lt.text.buf, sc->want);
+		assert_memory_equal(lo.diff_id, lt.diff_id, SHA256_LEN);
+		strbuf_release(&lo.text);
+		strbuf_release(&lt.text);
+	}
+}
+
 static int setup_userns(void **state)
 {
 	(void)state;
@@ -543,6 +770,7 @@ static int overlay_group(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_overlay_equals_tree),
+		cmocka_unit_test(test_overlay_xattrs),
 	};
 
 	return cmocka_run_group_tests_name("diff on overlay", tests, setup_userns, NULL);
@@ -555,6 +783,7 @@ int main(void)
 		cmocka_unit_test(test_upper_owners_and_xattrs),
 		cmocka_unit_test(test_upper_refuses_redirect_metacopy),
 		cmocka_unit_test(test_upper_empty),
+		cmocka_unit_test(test_upper_lowers),
 		cmocka_unit_test(test_tree_scenarios),
 		cmocka_unit_test(test_tree_reused_inode),
 		cmocka_unit_test(test_tree_owners),

@@ -450,8 +450,9 @@ static const char step_want[] =
 	"usr/share/z 0 644 0:0 =z\n\n"	/* echo wrote "z\n" */
 	"usr/share/zz 0 644 4242:4343 =z\n";
 
-static void diff_of(struct fx *f, enum snapshot_kind k, void (*change)(int), size_t nl,
-		    struct listing *l, bool *empty)
+/* the diff after change; owned: also a file with owners set */
+static void diff_of_ex(struct fx *f, enum snapshot_kind k, void (*change)(int), size_t nl,
+		       bool owned, struct listing *l, bool *empty)
 {
 	struct layer_opts o = opts_fixed();
 	struct kerr err = KERR_INIT;
@@ -467,7 +468,8 @@ static void diff_of(struct fx *f, enum snapshot_kind k, void (*change)(int), siz
 
 		cur_root = snapshot_rootfs(s);
 		change(snapshot_rootfd(s));
-		fd = openat(snapshot_rootfd(s), "usr/share/zz", O_WRONLY | O_CREAT, 0644);
+		fd = !owned ? -1 : openat(snapshot_rootfd(s), "usr/share/zz",
+					  O_WRONLY | O_CREAT, 0644);
 		if (fd >= 0) {
 			assert_int_equal(write(fd, "z", 1), 1);
 			close(fd);
@@ -486,6 +488,69 @@ static void diff_of(struct fx *f, enum snapshot_kind k, void (*change)(int), siz
 	strbuf_release(&tar);
 	fclose(out);
 	snapshot_free(s);
+}
+
+static void diff_of(struct fx *f, enum snapshot_kind k, void (*change)(int), size_t nl,
+		    struct listing *l, bool *empty)
+{
+	diff_of_ex(f, k, change, nl, true, l, empty);
+}
+
+/* made in dir and removed, dir's times put back: what the sandbox does
+ * with a mount point the image lacks */
+static void make_and_remove(int r, const char *dir, const char *name)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	struct timespec ts[2];
+	struct stat st;
+	int fd;
+
+	assert_int_equal(fstatat(r, dir, &st, 0), 0);
+	ts[0] = st.st_atim;
+	ts[1] = st.st_mtim;
+	fd = openat(r, path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(unlinkat(r, path, 0), 0);
+	assert_int_equal(utimensat(r, dir, ts, 0), 0);
+	free(path);
+}
+
+/* etc comes from the mid layer, usr/share from its opaque dir there */
+static void undone(int r)
+{
+	make_and_remove(r, "etc", "hosts");
+	make_and_remove(r, "usr/share", "x");
+}
+
+static void undone_and_kept(int r)
+{
+	undone(r);
+	assert_int_equal(mkdirat(r, "usr/share/d", 0755), 0);
+}
+
+static void test_diff_undone(void **state)
+{
+	struct fx *f = need(state);
+	static const enum snapshot_kind ks[] = { SNAPSHOT_OVERLAY, SNAPSHOT_COPY };
+	struct listing l[2];
+	bool empty;
+
+	for (size_t k = 0; k < 2; k++) {
+		empty = false;
+		diff_of_ex(f, ks[k], undone, 3, false, &l[k], &empty);
+		if (!empty)
+			fail_msg("%s: not empty:\n%s", k ? "copy" : "overlay", l[k].text.buf);
+		strbuf_release(&l[k].text);
+		diff_of_ex(f, ks[k], undone_and_kept, 3, false, &l[k], &empty);
+		assert_false(empty);
+		assert_string_equal(l[k].text.buf, "usr/ 5 755 0:0\nusr/share/ 5 700 0:0\n"
+				    "usr/share/d/ 5 755 0:0\n");
+	}
+	assert_memory_equal(l[0].diff_id, l[1].diff_id, SHA256_LEN);
+	strbuf_release(&l[0].text);
+	strbuf_release(&l[1].text);
+	check_no_snapshots(f);
 }
 
 static void test_diff_same_bytes(void **state)
@@ -703,6 +768,7 @@ static int group(void)
 		cmocka_unit_test(test_overlay_merged),
 		cmocka_unit_test(test_copy_merged),
 		cmocka_unit_test(test_diff_same_bytes),
+		cmocka_unit_test(test_diff_undone),
 		cmocka_unit_test(test_overlay_mount2),
 		cmocka_unit_test(test_scratch),
 		cmocka_unit_test(test_errors),
