@@ -114,7 +114,7 @@ run_integration() {
 		if ! runuser -u "$user" -- sh -c "test -r '$srctree/Makefile' && test -x '$kiln' && test -r '$deps_src'" 2>/dev/null; then
 			echo "# copying the tree to $work for user $user"
 			mkdir -p "$work/src" "$work/deps-src"
-			(cd "$srctree" && git ls-files -z 2>/dev/null | xargs -0 tar -cf - 2>/dev/null || tar --exclude=./out --exclude=./deps -cf - .) | tar -C "$work/src" -xf -
+			(cd "$srctree" && git ls-files -z --cached --others --exclude-standard 2>/dev/null | xargs -0 tar -cf - 2>/dev/null || tar --exclude=./out --exclude=./deps -cf - .) | tar -C "$work/src" -xf -
 			cp "$kiln" "$work/kiln"
 			cp -r "$deps_src/." "$work/deps-src/" 2>/dev/null || true
 			srctree_t=$work/src kiln_t=$work/kiln deps_t=$work/deps-src

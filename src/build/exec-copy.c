@@ -290,10 +290,19 @@ static int hash_entry(struct copy *c, int dirfd, const char *name, const char *r
 
 /* ---- copy mode ---- */
 
+/* --chown's owner; else 0:0 from the context, the source's own from a
+ * stage or an image (as BuildKit copies them) */
 static int set_owner(struct copy *c, int dirfd, const char *name, const char *dstrel,
-		     struct kerr *err)
+		     const struct stat *src, struct kerr *err)
 {
-	uint32_t uid = c->chown ? c->uid : 0, gid = c->chown ? c->gid : 0;
+	uint32_t uid = c->chown ? c->uid : c->context ? 0 : src->st_uid;
+	uint32_t gid = c->chown ? c->gid : c->context ? 0 : src->st_gid;
+
+	/* a source owner this namespace cannot hold shows as the overflow id
+	 * and could not be set: such files were unpacked as root already */
+	if (!c->chown && !(sandbox_id_mapped(c->b->ids, uid, false) &&
+			   sandbox_id_mapped(c->b->ids, gid, true)))
+		uid = gid = 0;
 
 	if (c->record_owner && (uid || gid))
 		return snapshot_set_owner(c->ss->snap, dstrel, uid, gid, err);
@@ -416,7 +425,7 @@ static int copy_entry(struct copy *c, int sfd, const struct stat *st, const char
 	mode_t mode = apply_chmod(&c->chmod, st->st_mode, S_ISDIR(st->st_mode));
 	int r;
 
-	if (sandbox_interrupted())
+	if (exec_interrupted())
 		return kerr_errno(err, EINTR, "interrupted");
 	if (S_ISDIR(st->st_mode)) {
 		cleanup_close int dfd = -1;
@@ -435,9 +444,11 @@ static int copy_entry(struct copy *c, int sfd, const struct stat *st, const char
 		 * contents are copied in (the top of "COPY dir/ /existing") */
 		if (r == 1 && top)
 			return 0;
-		if (fchmod(dfd, mode) < 0 || set_owner(c, ddir, dname, drel, err) < 0 ||
-		    futimens(dfd, times) < 0)
-			return err->msg ? -1 : kerr_errno(err, errno, "'/%s'", drel);
+		/* owner first: chown clears setuid and setgid bits */
+		if (set_owner(c, ddir, dname, drel, st, err) < 0)
+			return -1;
+		if (fchmod(dfd, mode) < 0 || futimens(dfd, times) < 0)
+			return kerr_errno(err, errno, "'/%s'", drel);
 		return 0;
 	}
 	if (clear_slot(ddir, dname, false, drel, err) < 0)
@@ -448,11 +459,11 @@ static int copy_entry(struct copy *c, int sfd, const struct stat *st, const char
 
 		if (out < 0)
 			return kerr_errno(err, errno, "cannot create '/%s'", drel);
-		if (copy_data(sfd, out, srel, err) < 0)
+		if (copy_data(sfd, out, srel, err) < 0 || set_owner(c, ddir, dname, drel, st, err) < 0)
 			return -1;
 		if (fchmod(out, mode) < 0 || futimens(out, times) < 0)
 			return kerr_errno(err, errno, "'/%s'", drel);
-		return set_owner(c, ddir, dname, drel, err);
+		return 0;
 	}
 	if (S_ISLNK(st->st_mode)) {
 		char target[4096];
@@ -463,13 +474,13 @@ static int copy_entry(struct copy *c, int sfd, const struct stat *st, const char
 		target[n] = 0;
 		if (symlinkat(target, ddir, dname) < 0)
 			return kerr_errno(err, errno, "cannot create '/%s'", drel);
-		if (set_owner(c, ddir, dname, drel, err) < 0)
+		if (set_owner(c, ddir, dname, drel, st, err) < 0)
 			return -1;
 		utimensat(ddir, dname, times, AT_SYMLINK_NOFOLLOW);
 		return 0;
 	}
 	if (S_ISFIFO(st->st_mode) && mkfifoat(ddir, dname, mode) == 0)
-		return set_owner(c, ddir, dname, drel, err);
+		return set_owner(c, ddir, dname, drel, st, err);
 	log_warn("%s: '%s' is a device or socket: not copied", c->what, srel);
 	return 0;
 }
@@ -491,6 +502,8 @@ static int unpack_archive(struct copy *c, int fd, const char *srel, const char *
 	struct layer_extract_opts eo = LAYER_EXTRACT_OPTS_INIT;
 	cleanup_close int dfd = -1;
 
+	if (!*drel)
+		drel = ".";
 	dfd = path_mkdirs_in_root(c->dstfd, drel, 0755, err);
 	if (dfd < 0)
 		return -1;
@@ -557,8 +570,13 @@ static int copy_one(struct copy *c, const char *rel, const char *dst, bool dst_d
 	} else {
 		drel = join_rel(dst, ".");
 	}
-	if (!*drel)
-		return kerr_input(err, "%s: cannot copy '%s' onto the root itself", c->what, rel);
+	if (!*drel) {
+		/* a directory's contents into / : the root keeps its own metadata */
+		if (!S_ISDIR(st.st_mode))
+			return kerr_input(err, "%s: cannot copy '%s' onto the root itself", c->what,
+					  rel);
+		return copy_dir(c, fd, rel, c->dstfd, "", err);
+	}
 	parent = xstrdup(drel);
 	{
 		char *slash = strrchr(parent, '/');
@@ -663,7 +681,8 @@ int exec_copy(struct build *b, struct stage_state *ss, const struct plan_instr *
 	c.add = in->kind == DF_ADD;
 	c.what = c.add ? "ADD" : "COPY";
 	c.key = hash_only ? key : NULL;
-	if (in->nwords < 2)
+	/* the planner keeps heredoc sources apart from the words */
+	if (in->nwords < 1 || in->nwords + in->node->nheredocs < 2)
 		return kerr_input(err, "%s needs a source and a destination", c.what);
 	nsrc = in->nwords - 1;
 	if ((v = plan_flag_get(in, "chmod")) && *v && parse_chmod(v, &c.chmod, err) < 0)
@@ -703,16 +722,14 @@ int exec_copy(struct build *b, struct stage_state *ss, const struct plan_instr *
 		if ((v = plan_flag_get(in, "chown")) && *v && resolve_chown(&c, v, err) < 0)
 			goto out;
 	}
-	/* sources: heredocs in order, patterns expanded */
+	/* sources: heredocs in order, then patterns expanded */
+	for (hd = 0; hd < in->node->nheredocs; hd++)
+		strvec_pushf(&matched, "\001%zu", hd);
 	for (size_t i = 0; i < nsrc; i++) {
 		const char *s = in->words[i];
 		cleanup_free char *clean = NULL, *abs = NULL;
 		char *p;
 
-		if (!strncmp(s, "<<", 2) && hd < in->node->nheredocs) {
-			strvec_pushf(&matched, "\001%zu", hd++);
-			continue;
-		}
 		if (c.add && (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8) ||
 			      !strncmp(s, "git@", 4))) {
 			kerr_input(err, "ADD %s: remote sources are not in this build "

@@ -4,6 +4,7 @@
  * the target's state to output.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,21 @@ void build_opts_release(struct build_opts *o)
 int exec_wrap(const struct build *b, int line, struct kerr *err)
 {
 	return kerr_wrap(err, "%s:%d", b->dfname, line);
+}
+
+/* Ctrl-C between RUN steps (sandbox_run catches it during one): the build
+ * stops at the next check and cleans up like any failure */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+bool exec_interrupted(void)
+{
+	return stop_requested || sandbox_interrupted();
 }
 
 void exec_now(const struct build *b, char out[IMG_TIME_LEN])
@@ -139,17 +155,6 @@ static int base_image(struct build *b, int si, struct stage_state *ss, struct ke
 	key_begin(&h, (const unsigned char[SHA256_LEN]){ 0 }, "FROM image");
 	key_add(&h, img.desc.digest);
 	sha256_final(&h, ss->key);
-	if (ss->cfg.config.env.n &&
-	    plan_set_base_env(&b->plan, si, (const char *const *)ss->cfg.config.env.v,
-			      ss->cfg.config.env.n, err) < 0)
-		goto out;
-	if (ss->cfg.config.on_build.n) {
-		if (plan_insert_onbuild(&b->plan, si, (const char *const *)ss->cfg.config.on_build.v,
-					ss->cfg.config.on_build.n, err) < 0)
-			goto out;
-		/* triggers fire once: the new image does not carry them on */
-		strvec_clear(&ss->cfg.config.on_build);
-	}
 	r = 0;
 out:
 	store_image_clear(&img);
@@ -177,7 +182,11 @@ static int run_stage(struct build *b, int si, struct kerr *err)
 	const struct plan_stage *s = &b->plan.stages[si];
 	int r = 0;
 
-	plan_stage_name(s, ss->name);
+	{
+		char buf[24];
+
+		snprintf(ss->name, sizeof(ss->name), "%s", plan_stage_name(s, buf));
+	}
 	progress_begin(&b->pr, "[%s 1/%zu] FROM %s", ss->name, exec_stage_steps(s),
 		       s->base_kind == PLAN_BASE_SCRATCH ? "scratch" : s->base);
 	switch (s->base_kind) {
@@ -191,25 +200,34 @@ static int run_stage(struct build *b, int si, struct kerr *err)
 		base_scratch(b, si, ss);
 		break;
 	}
-	if (r < 0) {
-		exec_wrap(b, s->line, err);
-		progress_error(&b->pr, err->msg);
-		return -1;
-	}
-	/* BuildKit gives an image without PATH the default one */
-	{
+	if (r >= 0 && s->base_kind != PLAN_BASE_STAGE) {
+		/* BuildKit gives an image without PATH the default one, and
+		 * ENV PATH=/x:$PATH sees it */
 		bool has_path = false;
 
 		for (size_t i = 0; i < ss->cfg.config.env.n; i++)
 			has_path |= !strncmp(ss->cfg.config.env.v[i], "PATH=", 5);
 		if (!has_path)
 			strvec_push(&ss->cfg.config.env, DEFAULT_PATH_ENV);
+		r = plan_set_base_env(&b->plan, si, (const char *const *)ss->cfg.config.env.v,
+				      ss->cfg.config.env.n, err);
+	}
+	if (r >= 0 && s->base_kind == PLAN_BASE_IMAGE && ss->cfg.config.on_build.n) {
+		r = plan_insert_onbuild(&b->plan, si, (const char *const *)ss->cfg.config.on_build.v,
+					ss->cfg.config.on_build.n, err);
+		/* triggers fire once: the new image does not carry them on */
+		strvec_clear(&ss->cfg.config.on_build);
+	}
+	if (r < 0) {
+		exec_wrap(b, s->line, err);
+		progress_error(&b->pr, err->msg);
+		return -1;
 	}
 	ss->started = true;
 	progress_done(&b->pr);
 	/* the planner may have added ONBUILD triggers: read the stage again */
 	for (size_t i = 0; i < b->plan.stages[si].ninstrs; i++) {
-		if (sandbox_interrupted())
+		if (exec_interrupted())
 			return kerr_errno(err, EINTR, "interrupted");
 		if (exec_instr(b, si, i, err) < 0)
 			return -1;
@@ -230,6 +248,14 @@ int build_run(const struct build_opts *o, char id[DIGEST_STR_LEN], struct kerr *
 	int r = -1;
 
 	memset(&b, 0, sizeof(b));
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_stop;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	b.o = o;
 	b.st = (struct store)STORE_INIT;
 	b.ctx.fd = -1;

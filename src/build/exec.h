@@ -104,6 +104,9 @@ struct build {
 	struct strvec secret_ids, secret_srcs;	/* --secret: id and file or env:NAME */
 };
 
+/* SIGINT or SIGTERM arrived: stop at the next step or file */
+bool exec_interrupted(void);
+
 /* puts "Dockerfile:12: " before err's message; returns -1 */
 int exec_wrap(const struct build *b, int line, struct kerr *err);
 

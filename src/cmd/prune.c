@@ -26,6 +26,7 @@ int cmd_prune(int argc, char **argv, struct kerr *err)
 		return opt_done(argc);
 	if (argc > 0)
 		return kerr_input(err, "unexpected argument '%s'", argv[0]);
+	storecmd_enter_ids();
 	if (storecmd_open(&st, err) < 0)
 		return -1;
 	r = store_prune(&st, &stats, err);

@@ -6,6 +6,9 @@
 
 #include "cmd/cmd.h"
 #include "cmd/storecmd.h"
+#include "sandbox/sandbox.h"
+#include "util/kconfig.h"
+#include "util/log.h"
 #include "util/xalloc.h"
 
 int storecmd_open(struct store *st, struct kerr *err)
@@ -77,4 +80,16 @@ void storecmd_since(const char *created, char *buf, size_t len)
 	human((long long)(time(NULL) - sec), buf, len);
 	n = strlen(buf);
 	snprintf(buf + n, len - n, " ago");
+}
+
+void storecmd_enter_ids(void)
+{
+	struct sandbox_ids ids;
+	struct kerr err = KERR_INIT;
+
+	if (!IS_ENABLED(CONFIG_SANDBOX))
+		return;
+	if (sandbox_enter(&ids, &err) < 0)
+		log_warn("%s: files of other ids may stay behind", err.msg);
+	kerr_clear(&err);
 }

@@ -6,6 +6,11 @@
 #include "store/store.h"
 
 int storecmd_open(struct store *st, struct kerr *err);
+/* Before deleting unpacked layers or snapshots: their files belong to ids
+ * of kiln's user namespace (the subordinate range), which only that
+ * namespace may remove. Enters it when the sandbox is built in; when it
+ * cannot, says so once and carries on (what is the caller's still goes). */
+void storecmd_enter_ids(void);
 /* splits a stored ref.name into repository and tag for display: "app:1" ->
  * "app" "1"; a bare tag written by other tools -> "<none>" "tag" */
 void storecmd_split_name(const char *name, char **repo, char **tag);
