@@ -12,7 +12,7 @@ build_pkgs="make gcc musl-tools musl-dev kconfig-frontends-nox dpkg-dev patch xz
 # cross compilers with musl for the board builds, qemu to run their output,
 # and the tools that create and drop to an unprivileged test user
 check_pkgs="bats skopeo umoci podman libcmocka-dev zlib1g-dev libmbedtls-dev libcap-dev libcjson-dev \
-	clang libclang-rt-14-dev python3 busybox-static buildah \
+	clang libclang-rt-14-dev python3 busybox-static buildah debootstrap \
 	qemu-user-static uidmap passwd util-linux \
 	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-arm-linux-gnueabi \
 	musl-dev:arm64 musl-dev:armhf musl-dev:armel"

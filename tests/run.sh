@@ -99,6 +99,25 @@ make_test_user() {
 	done
 }
 
+# A Debian base for the tests that need apt (debian.bats): debootstrap
+# needs root, so the runner makes it once per machine while it still is;
+# KILN_DEBIAN_BASE names a tarball made elsewhere.
+debian_base() {
+	debian_tar=${KILN_DEBIAN_BASE:-}
+	[ -z "$debian_tar" ] || return 0
+	cache=${KILN_TEST_CACHE:-/var/cache/kiln-test}
+	if [ ! -f "$cache/debian-bookworm.tar" ] && command -v debootstrap >/dev/null; then
+		echo "# making a Debian base with debootstrap (once per machine)"
+		mkdir -p "$cache" &&
+			"$srctree/scripts/mkbase.sh" debian "$cache/debian-bookworm.tar" ||
+			echo "# no Debian base: debian.bats will skip"
+	fi
+	if [ -f "$cache/debian-bookworm.tar" ]; then
+		chmod 755 "$cache" && chmod 644 "$cache/debian-bookworm.tar"
+		debian_tar=$cache/debian-bookworm.tar
+	fi
+}
+
 run_integration() {
 	kiln=$objtree/kiln
 	conf=${KILN_CONFORMANCE:-$srctree/../shared/conformance/buildkit}
@@ -126,12 +145,14 @@ run_integration() {
 			srctree_t=$srctree kiln_t=$kiln deps_t=$deps_src
 		fi
 		cp "$objtree/.config" "$work/config"
+		debian_base
 		chmod -R a+rX "$work"
 		as_user="runuser -u $user --"
 		home=$(getent passwd "$user" | cut -d: -f6)
 	else
 		srctree_t=$srctree kiln_t=$kiln deps_t=$deps_src
 		cp "$objtree/.config" "$work/config"
+		debian_tar=${KILN_DEBIAN_BASE:-}
 		as_user=
 		home=$HOME
 	fi
@@ -141,6 +162,7 @@ run_integration() {
 		(cd "$work" && timeout 2400 $as_user env -i HOME="$home" PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
 			LANG=C.UTF-8 TMPDIR=/tmp KILN="$kiln_t" KILN_SRCTREE="$srctree_t" \
 			KILN_CONFIG="$work/config" KILN_CONFORMANCE="$conf" DEPS_SRC="$deps_t" \
+			${debian_tar:+KILN_DEBIAN_BASE=$debian_tar} \
 			${CI:+CI=$CI} bats --tap "$srctree_t/tests/integration/$f") > "$work/tap" 2>&1
 		rc=$?
 		cat "$work/tap"

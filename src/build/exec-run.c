@@ -5,6 +5,7 @@
  * layer, and nothing of a secret does. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "build/exec.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/path.h"
 #include "util/xalloc.h"
 
@@ -426,6 +428,16 @@ int exec_run(struct build *b, struct stage_state *ss, const struct plan_instr *i
 			strbuf_addf(&c, "%s%s", i ? " " : "", argv.v[i]);
 		cmd = strbuf_detach(&c, NULL);
 		kerr_set(err, "RUN: process \"%s\" did not complete successfully: %s", cmd, what);
+		if (b->ids && !b->ids->full) {
+			/* apt's _apt sandbox, su, useradd: anything that switches
+			 * to another id fails without the subordinate range */
+			struct passwd *pw = getpwuid(b->ids->outer_uid);
+
+			log_warn("this build has only your own id (no /etc/subuid and /etc/subgid "
+				 "range): steps that switch users, such as apt's _apt sandbox, fail; "
+				 "add '%s:100000:65536' to both files and install newuidmap and "
+				 "newgidmap (package uidmap)", pw ? pw->pw_name : "USER");
+		}
 		goto out;
 	}
 	run_env_release(&re, rootfd);

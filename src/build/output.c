@@ -12,6 +12,7 @@
 
 #include "build/exec.h"
 #include "image/media.h"
+#include "layer/extract.h"
 #include "store/archive.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -162,6 +163,39 @@ static int write_rootfs_tar(struct build *b, struct stage_state *ss, const char 
 	return r;
 }
 
+/* type=local: the root filesystem as files in dest, owned by the caller
+ * (as docker's local exporter leaves them), by way of an unlinked tar in
+ * the store's ingest folder */
+static int write_rootfs_dir(struct build *b, struct stage_state *ss, const char *dest,
+			    struct kerr *err)
+{
+	struct layer_extract_opts eo = LAYER_EXTRACT_OPTS_INIT;
+	struct layer_opts lo = b->lo;
+	struct layer_result res;
+	cleanup_close int tmp = -1, dfd = -1;
+
+	if (mkdir_p(dest, 0755, err) < 0)
+		return kerr_wrap(err, "-o type=local");
+	dfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return kerr_input(err, "-o: cannot open '%s': %s", dest, strerror(errno));
+	if (exec_snapshot(b, ss, err) < 0)
+		return -1;
+	tmp = openat(b->st.ingestfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (tmp < 0)
+		return kerr_errno(err, errno, "cannot create a file in '%s/kiln/ingest'", b->st.root);
+	lo.level = 0;
+	lo.threads = 1;
+	if (layer_write_tree(snapshot_rootfd(ss->snap), tmp, &lo, &res, err) < 0)
+		return -1;
+	if (lseek(tmp, 0, SEEK_SET) < 0)
+		return kerr_errno(err, errno, "cannot read back in '%s/kiln/ingest'", b->st.root);
+	eo.chown = 0;
+	if (layer_extract_fd(dfd, tmp, &eo, NULL, err) < 0)
+		return kerr_wrap(err, "-o type=local,dest=%s", dest);
+	return 0;
+}
+
 int output_deliver(struct build *b, struct stage_state *ss, const char *id,
 		   const struct oci_descriptor *manifest, struct kerr *err)
 {
@@ -185,8 +219,10 @@ int output_deliver(struct build *b, struct stage_state *ss, const char *id,
 			r = write_archive(b, id, !strcmp(type, "docker"), dest, err);
 		else if (!strcmp(type, "tar"))
 			r = write_rootfs_tar(b, ss, dest, err);
+		else if (!strcmp(type, "local"))
+			r = write_rootfs_dir(b, ss, dest, err);
 		else
-			r = kerr_input(err, "-o type=%s is not supported yet (oci, docker, tar)", type);
+			r = kerr_input(err, "-o type=%s: kiln writes oci, docker, tar and local", type);
 		if (r >= 0)
 			progress_note(&b->pr, "exporting to %s %s done", type, dest);
 		free(type);

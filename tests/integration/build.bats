@@ -593,6 +593,20 @@ rootfs_cat() {
 	tar -tf "$BATS_TEST_TMPDIR/root.tar" | grep -qx 'bin/busybox'
 }
 
+@test "build: -o type=local (and -o DIR) writes the root filesystem as files" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN echo x > /x && chown 1000:1000 /x
+	EOF
+	run kiln build -o type=local,dest="$BATS_TEST_TMPDIR/out" -o "$BATS_TEST_TMPDIR/out2" "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(cat "$BATS_TEST_TMPDIR/out/x")" = x ]
+	[ -x "$BATS_TEST_TMPDIR/out2/bin/busybox" ]
+	# the files are the caller's, as docker's local exporter leaves them
+	[ "$(stat -c %u "$BATS_TEST_TMPDIR/out/x")" = "$(id -u)" ]
+	rm -rf "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/out2"
+}
+
 @test "build: --format docker writes docker media types" {
 	dockerfile <<-'EOF'
 	FROM busybox
