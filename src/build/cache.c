@@ -103,6 +103,14 @@ static int parse_record(struct build *b, const cJSON *doc, struct stage_state *s
 int cache_get(struct build *b, const unsigned char key[SHA256_LEN], struct stage_state *ss,
 	      struct kerr *err)
 {
+	if (b->o->no_cache)
+		return 0;
+	return cache_read(b, key, ss, err);
+}
+
+int cache_read(struct build *b, const unsigned char key[SHA256_LEN], struct stage_state *ss,
+	       struct kerr *err)
+{
 	cleanup_strbuf struct strbuf text = STRBUF_INIT;
 	cleanup_close int dfd = -1;
 	struct kerr why = KERR_INIT;
@@ -111,8 +119,6 @@ int cache_get(struct build *b, const unsigned char key[SHA256_LEN], struct stage
 	cJSON *doc;
 	int r;
 
-	if (b->o->no_cache)
-		return 0;
 	dfd = cache_dir(b, err);
 	if (dfd < 0)
 		return -1;

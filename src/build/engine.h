@@ -30,6 +30,7 @@ struct build_opts {
 	const char *target;
 	const char *platform;
 	const char *iidfile;
+	int jobs;			/* stages run side by side; <= 1: one at a time */
 	bool no_cache;
 	bool quiet;			/* -q: only the image ID on stdout */
 	bool docker_format;		/* --format docker */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "build/exec.h"
@@ -176,7 +177,9 @@ static void base_scratch(struct build *b, int si, struct stage_state *ss)
 	sha256_final(&h, ss->key);
 }
 
-static int run_stage(struct build *b, int si, struct kerr *err)
+/* FROM: the base's state, and what the planner must know of it; in kiln's
+ * own process, so the plan stays whole when the steps run in a child */
+static int stage_base(struct build *b, int si, struct kerr *err)
 {
 	struct stage_state *ss = &b->stages[si];
 	const struct plan_stage *s = &b->plan.stages[si];
@@ -225,6 +228,14 @@ static int run_stage(struct build *b, int si, struct kerr *err)
 	}
 	ss->started = true;
 	progress_done(&b->pr);
+	return 0;
+}
+
+/* the instructions of a stage whose base is ready */
+static int stage_steps(struct build *b, int si, struct kerr *err)
+{
+	struct stage_state *ss = &b->stages[si];
+
 	/* the planner may have added ONBUILD triggers: read the stage again */
 	for (size_t i = 0; i < b->plan.stages[si].ninstrs; i++) {
 		if (exec_interrupted())
@@ -235,6 +246,170 @@ static int run_stage(struct build *b, int si, struct kerr *err)
 	snapshot_free(ss->snap);
 	ss->snap = NULL;
 	ss->done = true;
+	return 0;
+}
+
+/* A stage run by a child process: its steps leave their states in the
+ * step cache, so the child hands back only the key of its last step (or
+ * its error) through a pipe. */
+struct child {
+	pid_t pid;
+	int fd;
+	int stage;
+	int first;	/* its first progress number */
+};
+
+static void child_main(struct build *b, int si, int fd)
+{
+	struct kerr err = KERR_INIT;
+	unsigned char msg[1 + SHA256_LEN];
+
+	if (stage_steps(b, si, &err) < 0) {
+		char kind = err.kind == KERR_INPUT ? 'i' : 'f';
+
+		write_all(fd, &kind, 1);
+		write_all(fd, err.msg ? err.msg : "failed", strlen(err.msg ? err.msg : "failed"));
+		_exit(1);
+	}
+	msg[0] = 'k';
+	memcpy(msg + 1, b->stages[si].key, SHA256_LEN);
+	write_all(fd, msg, sizeof(msg));
+	_exit(0);
+}
+
+static int child_start(struct build *b, int si, struct child *c, struct kerr *err)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return kerr_errno(err, errno, "cannot start a stage");
+	c->stage = si;
+	c->pid = fork();
+	if (c->pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return kerr_errno(err, errno, "cannot start a stage");
+	}
+	if (c->pid == 0) {
+		close(p[0]);
+		child_main(b, si, p[1]);
+	}
+	close(p[1]);
+	c->fd = p[0];
+	return 0;
+}
+
+/* the stage's state from the child's last key; first error wins */
+static int child_finish(struct build *b, struct child *c, int r, struct kerr *err)
+{
+	cleanup_strbuf struct strbuf msg = STRBUF_INIT;
+	struct kerr tmp = KERR_INIT;
+	struct stage_state *ss = &b->stages[c->stage];
+	int st = 0;
+
+	strbuf_read_fd(&msg, c->fd, 1 << 16, &tmp);
+	kerr_clear(&tmp);
+	close(c->fd);
+	while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		return r;
+	if (msg.len == 1 + SHA256_LEN && msg.buf[0] == 'k') {
+		int got = cache_read(b, (unsigned char *)msg.buf + 1, ss, err);
+
+		if (got < 0)
+			return -1;
+		if (!got)
+			return kerr_set(err, "stage %s: its state vanished from the step cache",
+					ss->name);
+		snapshot_free(ss->snap);
+		ss->snap = NULL;
+		ss->done = true;
+		return 0;
+	}
+	if (msg.len > 1 && (msg.buf[0] == 'i' || msg.buf[0] == 'f')) {
+		if (msg.buf[0] == 'i')
+			return kerr_input(err, "%s", msg.buf + 1);
+		return kerr_set(err, "%s", msg.buf + 1);
+	}
+	if (WIFSIGNALED(st))
+		return kerr_set(err, "stage %s: killed by signal %d", ss->name, WTERMSIG(st));
+	return kerr_set(err, "stage %s failed", ss->name);
+}
+
+/* Runs the stages level by level; the stages of one level need none of
+ * each other, so with --jobs > 1 they run in child processes side by side
+ * (their FROMs first, here, since they may change the plan). Progress
+ * numbers are given out in plan order whatever finishes first. */
+static int run_levels(struct build *b, struct kerr *err)
+{
+	size_t k = 0;
+
+	while (k < b->plan.norder) {
+		int level = b->plan.stages[b->plan.order[k]].level;
+		size_t end = k, running = 0, next = k;
+		struct child *kids;
+		int r = 0;
+
+		while (end < b->plan.norder && b->plan.stages[b->plan.order[end]].level == level)
+			end++;
+		if (b->o->jobs <= 1 || end - k == 1) {
+			for (; k < end; k++)
+				if (stage_base(b, b->plan.order[k], err) < 0 ||
+				    stage_steps(b, b->plan.order[k], err) < 0)
+					return -1;
+			continue;
+		}
+		kids = xcalloc(end - k, sizeof(*kids));
+		for (size_t i = k; i < end; i++)
+			if (stage_base(b, b->plan.order[i], err) < 0) {
+				free(kids);
+				return -1;
+			}
+		/* each child numbers its steps from its own place in the order */
+		{
+			int n = b->pr.next;
+
+			for (size_t i = k; i < end; i++) {
+				kids[i - k].first = n;
+				n += (int)exec_stage_steps(&b->plan.stages[b->plan.order[i]]) - 1;
+			}
+			b->pr.next = n;
+		}
+		while (next < end || running) {
+			if (r >= 0 && next < end && running < (size_t)b->o->jobs) {
+				struct child *c = &kids[next - k];
+				int saved = b->pr.next;
+
+				b->pr.next = c->first;
+				r = child_start(b, b->plan.order[next], c, err);
+				b->pr.next = saved;
+				if (r >= 0)
+					running++;
+				else
+					c->pid = 0;
+				next++;
+				continue;
+			}
+			if (!running)
+				break;
+			/* the children finish in any order; collect them in order */
+			for (size_t i = k; i < next; i++) {
+				struct child *c = &kids[i - k];
+
+				if (c->pid > 0) {
+					r = child_finish(b, c, r, err);
+					c->pid = 0;
+					running--;
+					break;
+				}
+			}
+		}
+		free(kids);
+		if (r < 0)
+			return -1;
+		k = end;
+	}
 	return 0;
 }
 
@@ -301,9 +476,8 @@ int build_run(const struct build_opts *o, char id[DIGEST_STR_LEN], struct kerr *
 			total += exec_stage_steps(&b.plan.stages[b.plan.order[k]]);
 		progress_total(&b.pr, total);
 	}
-	for (size_t k = 0; k < b.plan.norder; k++)
-		if (run_stage(&b, b.plan.order[k], err) < 0)
-			goto out;
+	if (run_levels(&b, err) < 0)
+		goto out;
 	if (output_commit(&b, &b.stages[b.plan.target], id, &man, err) < 0 ||
 	    output_deliver(&b, &b.stages[b.plan.target], id, &man, err) < 0)
 		goto out;

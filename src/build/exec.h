@@ -152,6 +152,9 @@ void key_add_buf(struct sha256 *h, const void *p, size_t n);
 /* 1 and the state (config and layers) on a hit whose blobs are all there */
 int cache_get(struct build *b, const unsigned char key[SHA256_LEN], struct stage_state *ss,
 	      struct kerr *err);
+/* the same whatever --no-cache says: how a child's stage comes back */
+int cache_read(struct build *b, const unsigned char key[SHA256_LEN], struct stage_state *ss,
+	       struct kerr *err);
 int cache_put(struct build *b, const unsigned char key[SHA256_LEN],
 	      const struct stage_state *ss, struct kerr *err);
 

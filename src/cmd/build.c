@@ -30,7 +30,7 @@ int cmd_build(int argc, char **argv, struct kerr *err)
 {
 	struct build_opts o;
 	const char *progress = NULL, *network = NULL, *format = NULL, *snapshotter = NULL;
-	int no_cache = 0, quiet = 0;
+	int no_cache = 0, quiet = 0, jobs = -1;
 	char id[DIGEST_STR_LEN];
 	int r = -1;
 
@@ -52,6 +52,9 @@ int cmd_build(int argc, char **argv, struct kerr *err)
 			OPT_STRING_(0, "platform", &o.platform, "OS/ARCH[/VARIANT]",
 				    "the target platform (default: this host's)"),
 			OPT_STRING_(0, "iidfile", &o.iidfile, "FILE", "write the image ID to FILE"),
+			OPT_INT_('j', "jobs", &jobs, "N",
+				 "stages that need none of each other run N at a time (default: "
+				 "one per CPU)"),
 			OPT_BOOL_(0, "no-cache", &no_cache, "run every step, reuse nothing"),
 			OPT_BOOL_('q', "quiet", &quiet, "print only the image ID"),
 			OPT_STRING_(0, "progress", &progress, "plain|tty|quiet|auto",
@@ -78,6 +81,15 @@ int cmd_build(int argc, char **argv, struct kerr *err)
 	}
 	o.context = argv[0];
 	o.no_cache = no_cache;
+	if (jobs == -1) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		jobs = n > 0 ? (int)n : 1;
+	} else if (jobs < 1) {
+		kerr_input(err, "--jobs %d: expected 1 or more", jobs);
+		goto out;
+	}
+	o.jobs = jobs;
 	o.quiet = quiet;
 	for (size_t i = 0; i < o.tags.n; i++)
 		if (check_tag(o.tags.v[i], err) < 0)

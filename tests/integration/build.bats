@@ -744,3 +744,41 @@ assert h[1]['created_by'] == 'RUN /bin/sh -c true # buildkit', h"
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	[ -z "$(ls -A "$KILN_ROOT/kiln/layers")" ]
 }
+
+@test "build: --jobs runs independent stages side by side" {
+	# each stage waits for the other's mark in a shared cache mount: they
+	# meet only when both run at once
+	dockerfile <<-'EOF'
+	FROM busybox AS a
+	RUN --mount=type=cache,id=meet,target=/m,sharing=shared touch /m/a && for i in $(seq 100); do [ -e /m/b ] && echo met > /a && exit 0; sleep 0.1; done; exit 1
+	FROM busybox AS b
+	RUN --mount=type=cache,id=meet,target=/m,sharing=shared touch /m/b && for i in $(seq 100); do [ -e /m/a ] && echo met > /b && exit 0; sleep 0.1; done; exit 1
+	FROM busybox
+	COPY --from=a /a /a
+	COPY --from=b /b /b
+	EOF
+	run kiln build -j 2 -t par:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(rootfs_cat par:1 /a)" = met ]
+	[ "$(rootfs_cat par:1 /b)" = met ]
+	# and one at a time they cannot meet: the first stage gives up
+	rm -rf "$KILN_ROOT/kiln/mounts"
+	run kiln build -j 1 --no-cache "$ctx"
+	[ "$status" -eq 1 ]
+	[[ "${lines[-1]}" == *"Dockerfile:2:"* ]]
+}
+
+@test "build: a stage failing in a child process fails the build with its line" {
+	dockerfile <<-'EOF'
+	FROM busybox AS a
+	RUN exit 5
+	FROM busybox AS b
+	RUN true
+	FROM busybox
+	COPY --from=a / /a
+	COPY --from=b / /b
+	EOF
+	run kiln build -j 2 "$ctx"
+	[ "$status" -eq 1 ]
+	[[ "${lines[-1]}" == "kiln: build: Dockerfile:2: RUN: "*"exit code 5" ]]
+}
