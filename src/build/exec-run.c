@@ -352,6 +352,21 @@ static void heredoc_script(const struct df_node *n, struct strbuf *script)
 	}
 }
 
+/* kiln/logs/<step key>.log: the whole output of a RUN, kept with the step
+ * cache (prune drops both); no log is no reason to fail a build */
+static void step_log(struct build *b)
+{
+	char digest[DIGEST_STR_LEN];
+	char *path;
+
+	if (mkdirat(b->st.kilnfd, "logs", 0755) < 0 && errno != EEXIST)
+		return;
+	digest_format(b->step_key, digest);
+	path = xasprintf("%s/kiln/logs/%s.log", b->st.root, digest + 7);
+	progress_log(&b->pr, path);
+	free(path);
+}
+
 int exec_run(struct build *b, struct stage_state *ss, const struct plan_instr *in,
 	     struct kerr *err)
 {
@@ -416,6 +431,7 @@ int exec_run(struct build *b, struct stage_state *ss, const struct plan_instr *i
 	spec.out_fd = -1;
 	spec.output = progress_output;
 	spec.output_arg = &b->pr;
+	step_log(b);
 	if (sandbox_run(&spec, &st, err) < 0)
 		goto out;
 	if (st.signal || st.exit_code) {

@@ -543,6 +543,7 @@ int exec_instr(struct build *b, int si, size_t ii, struct kerr *err)
 			progress_cached(&b->pr);
 		return 0;
 	}
+	memcpy(b->step_key, key, SHA256_LEN);
 	switch (in->kind) {
 	case DF_RUN:
 		r = exec_run(b, ss, in, err);

@@ -35,6 +35,8 @@ struct progress {
 	size_t total, finished;
 	struct strbuf what;		/* the current step's instruction */
 	bool status_shown;
+	int log_fd;			/* the running step's log, -1 when none */
+	char *log_path;
 };
 
 void progress_init(struct progress *pr, enum build_progress mode);
@@ -49,6 +51,8 @@ void progress_cached(struct progress *pr);
 void progress_done(struct progress *pr);
 /* "#N ERROR: what", then (quiet mode) the step's last output lines */
 void progress_error(struct progress *pr, const char *what);
+/* the running step's output also goes to path (kiln/logs/<key>.log) */
+void progress_log(struct progress *pr, const char *path);
 /* a line outside the steps, e.g. "#9 writing image sha256:..." */
 void progress_note(struct progress *pr, const char *fmt, ...) KILN_PRINTF(2, 3);
 
@@ -102,6 +106,7 @@ struct build {
 	bool epoch;			/* SOURCE_DATE_EPOCH set: times are fixed */
 	char dfname[256];		/* "Dockerfile" as errors name it */
 	struct strvec secret_ids, secret_srcs;	/* --secret: id and file or env:NAME */
+	unsigned char step_key[SHA256_LEN];	/* the key of the step running */
 };
 
 /* SIGINT or SIGTERM arrived: stop at the next step or file */

@@ -4,6 +4,7 @@
  * bottom ("[+] Building 3.2s (2/5) RUN make"), redrawn whenever something
  * happens; quiet prints nothing but keeps the last lines of each step to
  * show when it fails. */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "build/exec.h"
+#include "util/fs.h"
 #include "util/xalloc.h"
 
 static double elapsed(const struct progress *pr)
@@ -29,6 +31,7 @@ void progress_init(struct progress *pr, enum build_progress mode)
 		mode = isatty(STDERR_FILENO) ? BUILD_PROGRESS_TTY : BUILD_PROGRESS_PLAIN;
 	pr->mode = mode;
 	pr->next = 1;
+	pr->log_fd = -1;
 	clock_gettime(CLOCK_MONOTONIC, &pr->build_start);
 	strbuf_init(&pr->line, 0);
 	strbuf_init(&pr->what, 0);
@@ -73,8 +76,26 @@ static void tail_clear(struct progress *pr)
 	pr->ntail = pr->tailpos = 0;
 }
 
+static void log_close(struct progress *pr)
+{
+	if (pr->log_fd >= 0)
+		close(pr->log_fd);
+	pr->log_fd = -1;
+	free(pr->log_path);
+	pr->log_path = NULL;
+}
+
+void progress_log(struct progress *pr, const char *path)
+{
+	log_close(pr);
+	pr->log_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (pr->log_fd >= 0)
+		pr->log_path = xstrdup(path);
+}
+
 void progress_release(struct progress *pr)
 {
+	log_close(pr);
 	status_clear(pr);
 	tail_clear(pr);
 	strbuf_release(&pr->line);
@@ -135,6 +156,9 @@ void progress_output(void *arg, const char *buf, size_t len)
 	struct progress *pr = arg;
 	char *nl;
 
+	/* the log keeps the bytes as they came; a full disk only loses the log */
+	if (pr->log_fd >= 0 && write_all(pr->log_fd, buf, len) < 0)
+		log_close(pr);
 	strbuf_add(&pr->line, buf, len);
 	while ((nl = memchr(pr->line.buf, '\n', pr->line.len))) {
 		size_t n = (size_t)(nl - pr->line.buf);
@@ -164,6 +188,7 @@ void progress_done(struct progress *pr)
 {
 	pr->finished++;
 	flush_line(pr);
+	log_close(pr);
 	say(pr, "#%d DONE %.1fs\n", pr->step, elapsed(pr));
 	say(pr, "\n");
 	pr->step = 0;
@@ -182,6 +207,9 @@ void progress_error(struct progress *pr, const char *what)
 			fprintf(stderr, "#%d %s\n", pr->step, pr->tail[(first + i) % n]);
 	}
 	say(pr, "#%d ERROR: %s\n", pr->step, what);
+	if (pr->log_path)
+		say(pr, "#%d the step's whole output: %s\n", pr->step, pr->log_path);
+	log_close(pr);
 	pr->step = 0;
 }
 

@@ -9,8 +9,9 @@
 static const struct cmd_help prune_help = {
 	"prune", "",
 	H("Remove images without a name, then the blobs, unpacked layers and "
-	  "temporary files that no named image uses. Waits for other kiln "
-	  "processes writing to the store."),
+	  "temporary files that no named image uses, and the build step cache "
+	  "with its logs (the layers of steps are such blobs; RUN cache mounts "
+	  "stay). Waits for other kiln processes writing to the store."),
 };
 
 int cmd_prune(int argc, char **argv, struct kerr *err)

@@ -122,6 +122,20 @@ static int sweep(int dirfd, const struct img_map *keep, bool all, uint64_t *byte
 	return 0;
 }
 
+/* kiln/cache and kiln/logs (the build's step records and their output):
+ * a record names blobs that index.json does not keep, which this prune
+ * deletes, so the records go with them. Cache mounts (kiln/mounts) stay:
+ * they hold no blobs and are what RUN --mount=type=cache is for. */
+static int sweep_build(struct store *st, const char *name, uint64_t *bytes, struct kerr *err)
+{
+	cleanup_close int fd = openat(st->kilnfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : kerr_errno(err, errno, "cannot open '%s/kiln/%s'",
+							 st->root, name);
+	return sweep(fd, NULL, true, bytes, NULL, err);
+}
+
 /* index.json temp files of killed writers; we hold index.lock */
 static int sweep_root_temps(struct store *st, uint64_t *bytes, struct kerr *err)
 {
@@ -205,6 +219,10 @@ static int prune_locked(struct store *st, struct store_prune_stats *stats, struc
 		r = sweep(st->layersfd, &m.layers, false, &stats->bytes, &stats->layers, err);
 	if (r >= 0)
 		r = sweep_root_temps(st, &stats->bytes, err);
+	if (r >= 0)
+		r = sweep_build(st, "cache", &stats->bytes, err);
+	if (r >= 0)
+		r = sweep_build(st, "logs", &stats->bytes, err);
 	oci_index_clear(&idx);
 	img_map_clear(&m.blobs);
 	img_map_clear(&m.layers);

@@ -782,3 +782,37 @@ assert h[1]['created_by'] == 'RUN /bin/sh -c true # buildkit', h"
 	[ "$status" -eq 1 ]
 	[[ "${lines[-1]}" == "kiln: build: Dockerfile:2: RUN: "*"exit code 5" ]]
 }
+
+@test "build: with only the caller's id, COPY --chown is still recorded in the layer" {
+	# no newuidmap on PATH: kiln falls back to a single-id map
+	mkdir -p "$BATS_TEST_TMPDIR/nobin"
+	echo data > "$ctx/f"
+	dockerfile <<-'EOF'
+	FROM busybox
+	COPY --chown=1000:1000 f /f
+	EOF
+	PATH=$BATS_TEST_TMPDIR/nobin run "$KILN" build -t single:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[[ "$output" == *"ids other than 0 are unavailable"* ]]
+	rootfs_list single:1 | grep -qE '^-.* 1000/1000 .* \./f$'
+	echo 'RUN chown 1000 /f' >> "$ctx/Dockerfile"
+	PATH=$BATS_TEST_TMPDIR/nobin run "$KILN" build "$ctx"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"/etc/subuid"*"steps that switch users"* ]]
+}
+
+@test "build: each RUN's whole output is kept in a log the failure names" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN for i in $(seq 30); do echo "line $i"; done; exit 2
+	EOF
+	run kiln build --progress plain "$ctx"
+	[ "$status" -eq 1 ]
+	log=$(echo "$output" | sed -n "s/^#2 the step's whole output: //p")
+	[ -f "$log" ]
+	[ "$(wc -l < "$log")" -eq 30 ]
+	[ "$(head -n 1 "$log")" = "line 1" ]
+	# prune drops the step cache and its logs
+	kiln prune >/dev/null
+	[ ! -e "$log" ]
+}
