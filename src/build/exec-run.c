@@ -228,6 +228,13 @@ static int setup_mounts(struct build *b, struct stage_state *ss, const struct pl
 			sm->kind = SANDBOX_BIND;
 			sm->readonly = m->readonly;
 			if (in->mount_from[i].kind == PLAN_SRC_CONTEXT) {
+				/* BuildKit throws a rw bind's writes away; a bind of
+				 * the context itself would write into the user's files */
+				if (!m->readonly)
+					return kerr_input(err, "--mount=type=bind,rw of the build "
+							  "context is not supported (writes would "
+							  "reach the context); bind it read-only or "
+							  "from a stage");
 				r = inside(b->ctx.fd, b->ctx.dir, m->source, re, &sm->src, err);
 			} else {
 				struct snapshot *root;
