@@ -4,7 +4,8 @@
 # (the same build again), as the user running it (not root: both builders
 # are measured rootless). buildah runs as it must on a host without a
 # usable cgroup v2 or /dev/net/tun: --isolation chroot, vfs storage in a
-# private root, --layers so that its warm run can use a cache too.
+# private root (BUILDAH_DRIVER=overlay picks overlay), --layers so that
+# its warm run can use a cache too.
 #
 # usage: tests/bench/build-demo.sh OBJTREE/kiln
 # prints one line per run and the ratios buildah/kiln.
@@ -18,7 +19,7 @@ command -v buildah >/dev/null || { echo "buildah is not installed" >&2; exit 2; 
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kiln-bench-demo.XXXXXX")
 bah() {
-	buildah --root "$work/broot" --runroot "$work/brunroot" --storage-driver vfs "$@"
+	buildah --root "$work/broot" --runroot "$work/brunroot" --storage-driver "${BUILDAH_DRIVER:-vfs}" "$@"
 }
 cleanup() {
 	[ -d "$work/broot" ] && bah unshare rm -rf "$work/broot" "$work/brunroot" 2>/dev/null
@@ -52,9 +53,11 @@ measure() {
 
 measure kiln_cold "$kiln" build -q -t hello:1 "$src/examples/hello"
 measure kiln_warm "$kiln" build -q -t hello:1 "$src/examples/hello"
-measure buildah_cold bah build -q --layers --pull=never --isolation chroot \
+measure buildah_cold buildah --root "$work/broot" --runroot "$work/brunroot" \
+	--storage-driver "${BUILDAH_DRIVER:-vfs}" build -q --layers --pull=never --isolation chroot \
 	--network host -t hello:1 "$src/examples/hello"
-measure buildah_warm bah build -q --layers --pull=never --isolation chroot \
+measure buildah_warm buildah --root "$work/broot" --runroot "$work/brunroot" \
+	--storage-driver "${BUILDAH_DRIVER:-vfs}" build -q --layers --pull=never --isolation chroot \
 	--network host -t hello:1 "$src/examples/hello"
 
 # the time's resolution is 10 ms: a faster run counts as 10 ms
