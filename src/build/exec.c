@@ -14,6 +14,7 @@
 
 #include "build/exec.h"
 #include "image/media.h"
+#include "image/platform.h"
 #include "store/rootfs.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -135,8 +136,45 @@ static int base_image(struct build *b, int si, struct stage_state *ss, struct ke
 			   "build: bring it with kiln load or kiln import)", s->base);
 		goto out;
 	}
-	if (store_image_load(&b->st, &idx.manifests[i], &img, err) < 0)
+	{
+		struct oci_platform want = OCI_PLATFORM_INIT;
+		struct oci_platform have = OCI_PLATFORM_INIT;
+		bool fits;
+
+		want.os = xstrdup(s->platform.os);
+		want.architecture = xstrdup(s->platform.arch);
+		want.variant = s->platform.variant[0] ? xstrdup(s->platform.variant) : NULL;
+		r = store_image_load_platform(&b->st, &idx.manifests[i], &want, &img, err);
+		if (r >= 0) {
+			/* a single-platform image says what it is in its config */
+			have.os = xstrdup(img.config.os ? img.config.os : "linux");
+			have.architecture = xstrdup(img.config.architecture ?
+						    img.config.architecture : "");
+			have.variant = img.config.variant ? xstrdup(img.config.variant) : NULL;
+			img_platform_normalize(&have);
+			fits = !*have.architecture || img_platform_match(&want, &have);
+			if (!fits) {
+				char *w = img_platform_format(&want), *hv = img_platform_format(&have);
+
+				if (b->o->platform || s->platform_given) {
+					r = kerr_input(err, "FROM %s: the image is %s, the stage is for %s",
+						       s->base, hv, w);
+				} else {
+					/* docker builds it anyway and says so */
+					log_warn("FROM %s: the image is %s, this host is %s", s->base, hv, w);
+					plan_platform_parse(hv, NULL, &b->plan.stages[si].platform, err);
+				}
+				free(w);
+				free(hv);
+			}
+		}
+		oci_platform_clear(&want);
+		oci_platform_clear(&have);
+		r = r < 0 ? -1 : 0;
+	}
+	if (r < 0)
 		goto out;
+	r = -1;
 	img_config_copy(&ss->cfg, &img.config);
 	if (img.manifest.nlayers != ss->cfg.diff_ids.n) {
 		kerr_set(err, "image '%s' has %zu layers and %zu diff_ids", s->base,

@@ -365,6 +365,7 @@ static int expand_from(struct plan *p, size_t i, struct kerr *err)
 			plan_at(p, st->line, err);
 			goto out;
 		}
+		st->platform_given = true;
 	} else {
 		st->platform = p->platform;
 	}

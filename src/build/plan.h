@@ -133,6 +133,7 @@ struct plan_stage {
 	const char *base;	/* FROM's image after expansion (the name of a stage) */
 	int base_stage;		/* PLAN_BASE_STAGE: the parent's index, else -1 */
 	struct plan_platform platform;
+	bool platform_given;	/* FROM --platform named it */
 	struct plan_kv *from_args;	/* the global args FROM used (image, --platform) */
 	size_t nfrom_args;
 	struct plan_instr *instrs;	/* expanded; none for a skipped stage */

@@ -9,7 +9,8 @@
 #include "util/xalloc.h"
 
 static int pick_from_index(struct store *st, const struct oci_descriptor *d,
-			   struct oci_descriptor *out, struct kerr *err)
+			   const struct oci_platform *want, struct oci_descriptor *out,
+			   struct kerr *err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct oci_index idx;
@@ -25,18 +26,24 @@ static int pick_from_index(struct store *st, const struct oci_descriptor *d,
 		oci_index_clear(&idx);
 		return kerr_wrap(err, "'%s'", d->digest);
 	}
-	i = img_index_select(&idx, NULL);
+	i = img_index_select(&idx, want);
 	if (i < 0) {
 		struct oci_platform host = OCI_PLATFORM_INIT;
 		char *p;
 
 		img_platform_host(&host);
-		p = img_platform_format(&host);
-		kerr_set(err, "index '%s' has no manifest for %s", d->digest, p);
+		p = img_platform_format(want ? want : &host);
+		/* the host's platform missing is a broken store; another one
+		 * is what the caller asked for and the image lacks */
+		if (want)
+			kerr_input(err, "the image has no manifest for %s in its index '%s'", p,
+				   d->digest);
+		else
+			kerr_set(err, "index '%s' has no manifest for %s", d->digest, p);
 		free(p);
 		oci_platform_clear(&host);
 		oci_index_clear(&idx);
-		return -1;
+		return want ? -2 : -1;
 	}
 	oci_descriptor_copy(out, &idx.manifests[i]);
 	oci_index_clear(&idx);
@@ -46,6 +53,13 @@ static int pick_from_index(struct store *st, const struct oci_descriptor *d,
 int store_image_load(struct store *st, const struct oci_descriptor *d,
 		     struct store_image *img, struct kerr *err)
 {
+	return store_image_load_platform(st, d, NULL, img, err);
+}
+
+int store_image_load_platform(struct store *st, const struct oci_descriptor *d,
+			      const struct oci_platform *want, struct store_image *img,
+			      struct kerr *err)
+{
 	struct strbuf cfg = STRBUF_INIT;
 	int r;
 
@@ -53,7 +67,10 @@ int store_image_load(struct store *st, const struct oci_descriptor *d,
 	img->manifest_json = (struct strbuf)STRBUF_INIT;
 	oci_manifest_init(&img->manifest);
 	if (oci_media_kind(d->media_type) == OCI_MEDIA_INDEX) {
-		if (pick_from_index(st, d, &img->desc, err) < 0)
+		r = pick_from_index(st, d, want, &img->desc, err);
+		if (r == -2)
+			return -1;
+		if (r < 0)
 			return store_corrupt(err);
 	} else if (oci_media_kind(d->media_type) == OCI_MEDIA_MANIFEST) {
 		oci_descriptor_copy(&img->desc, d);

@@ -11,6 +11,7 @@
 #include "image/config.h"
 #include "image/index.h"
 #include "image/manifest.h"
+#include "image/platform.h"
 #include "util/err.h"
 #include "util/sha256.h"
 #include "util/strbuf.h"
@@ -94,6 +95,11 @@ int store_image_load(struct store *st, const struct oci_descriptor *d,
  * store_image_load, in every case. */
 int store_image_load_live(struct store *st, const struct oci_descriptor *d,
 			  struct store_image *img, struct kerr *err);
+/* the same for one platform (NULL: the host's) when d is an index; an
+ * index without it is an input error naming the platform */
+int store_image_load_platform(struct store *st, const struct oci_descriptor *d,
+			      const struct oci_platform *want, struct store_image *img,
+			      struct kerr *err);
 /* config plus layer blobs, in bytes */
 int64_t store_image_size(const struct store_image *img);
 void store_image_clear(struct store_image *img);

@@ -816,3 +816,18 @@ assert h[1]['created_by'] == 'RUN /bin/sh -c true # buildkit', h"
 	kiln prune >/dev/null
 	[ ! -e "$log" ]
 }
+
+@test "build: a base of another architecture is an error with --platform, a warning without" {
+	kiln import --platform linux/arm64 "$BATS_FILE_TMPDIR/busybox-base.tar" labelled-arm64 >/dev/null
+	dockerfile <<-'EOF'
+	FROM labelled-arm64
+	LABEL x=y
+	EOF
+	run kiln build --platform linux/amd64 "$ctx"
+	[ "$status" -eq 2 ]
+	[[ "${lines[-1]}" == *"Dockerfile:1: FROM labelled-arm64: the image is linux/arm64, the stage is for linux/amd64" ]]
+	run kiln build -t warned:1 "$ctx"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"warning: FROM labelled-arm64: the image is linux/arm64"* ]]
+	kiln inspect warned:1 | grep -q '"Architecture": "arm64"'
+}
