@@ -1,6 +1,7 @@
 /* debug.c: 'kiln debug': kiln's view of a Dockerfile for bug reports and
  * tools; 'parse' prints the parse tree (BuildKit's dump format, or JSON),
- * 'plan' the stages a build would run, expanded and pruned. */
+ * 'plan' the stages a build would run, expanded and pruned; 'platforms' how
+ * this machine runs each image platform. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "cmd/cmd.h"
 #include "dockerfile/dockerfile.h"
 #include "dockerfile/dump.h"
+#include "sandbox/sandbox.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -23,10 +25,21 @@
 
 static const struct cmd_help debug_help = {
 	"debug", "SUBCOMMAND [OPTIONS]",
-	H("Show how kiln reads a Dockerfile.\n\n"
+	H("Show how kiln reads a Dockerfile, and how it runs other platforms.\n\n"
 	  "Subcommands:\n"
-	  "  parse    the parse tree, in BuildKit's dump format or as JSON\n"
-	  "  plan     the stages a build runs, after build args and expansion"),
+	  "  parse      the parse tree, in BuildKit's dump format or as JSON\n"
+	  "  plan       the stages a build runs, after build args and expansion\n"
+	  "  platforms  how this machine runs each image platform"),
+};
+
+static const struct cmd_help platforms_help = {
+	"debug platforms", "",
+	H("For each image platform kiln knows, how RUN steps and 'kiln run' would\n"
+	  "run its binaries here: natively, through the host's binfmt_misc entry\n"
+	  "(host binfmt), through qemu-user registered in kiln's own user namespace\n"
+	  "(kiln binfmt), or not at all and why. Nothing is registered to find out.\n"
+	  "KILN_EMULATION=host|binfmt and KILN_QEMU_DIRS change the answer as they\n"
+	  "change kiln run's."),
 };
 
 static const struct cmd_help parse_help = {
@@ -230,6 +243,21 @@ out:
 	return r;
 }
 
+static int debug_platforms(int argc, char **argv, struct kerr *err)
+{
+	const struct opt opts[] = { OPT_END_() };
+	cleanup_strbuf struct strbuf out = STRBUF_INIT;
+
+	argc = opt_parse(argc, argv, opts, &platforms_help, 0, err);
+	if (argc < 0)
+		return opt_done(argc);
+	if (argc > 0)
+		return kerr_input(err, "'debug platforms' takes no arguments");
+	sandbox_emulation_report(&out);
+	fwrite(out.buf, 1, out.len, stdout);
+	return 0;
+}
+
 int cmd_debug(int argc, char **argv, struct kerr *err)
 {
 	const struct opt opts[] = { OPT_END_() };
@@ -243,6 +271,8 @@ int cmd_debug(int argc, char **argv, struct kerr *err)
 		return debug_parse(argc, argv, err);
 	if (!strcmp(argv[0], "plan"))
 		return debug_plan(argc, argv, err);
+	if (!strcmp(argv[0], "platforms"))
+		return debug_platforms(argc, argv, err);
 	return kerr_input(err, "'%s' is not a debug subcommand; see 'kiln debug --help'",
 			  argv[0]);
 }

@@ -12,6 +12,7 @@
 #include "snapshot/snapshot.h"
 #include "store/rootfs.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 #include "util/path.h"
 #include "util/xalloc.h"
 
@@ -22,7 +23,9 @@ static const struct cmd_help run_help = {
 	  "PID, UTS and IPC namespaces without root. The container is always "
 	  "removed when the command ends, so --rm is accepted for docker's sake "
 	  "and changes nothing. The exit status is the command's, or 128+N when "
-	  "signal N killed it."),
+	  "signal N killed it. An image of another CPU runs through qemu-user "
+	  "(see 'kiln debug platforms'); --platform picks that image of an index "
+	  "and says the emulation is meant."),
 };
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -105,7 +108,7 @@ static int parse_volume(const char *spec, struct sandbox_mount *m, struct strvec
 struct run_opts {
 	int rm;
 	struct strvec env, volumes;
-	const char *user, *workdir, *network, *snapshotter;
+	const char *user, *workdir, *network, *snapshotter, *platform;
 };
 
 /* everything kiln run needs once the image is loaded and its root ready */
@@ -164,9 +167,78 @@ static int run_in(struct snapshot *snap, const struct img_runconfig *rc,
 	return sandbox_run(&spec, status, err);
 }
 
+/* the image name resolves to, want's entry when it is an index */
+static int load_image(struct store *st, const char *name, const struct oci_platform *want,
+		      struct store_image *img, struct kerr *err)
+{
+	struct oci_index idx;
+	int i, r;
+
+	if (!want)
+		return store_rootfs_load(st, name, img, err);
+	/* prune must not take the blobs between resolving and reading them */
+	if (store_hold(st, err) < 0 || store_index_read(st, &idx, err) < 0)
+		return -1;
+	i = store_resolve(st, &idx, name, err);
+	r = i < 0 ? -1 : store_image_load_platform(st, &idx.manifests[i], want, img, err);
+	oci_index_clear(&idx);
+	return r;
+}
+
+/*
+ * The image's platform against --platform (want, NULL when not given) and
+ * this machine's: a config that names another architecture than want is an
+ * input error; a platform the CPU does not run is set up for emulation,
+ * with docker's warning when nobody asked for it.
+ */
+static int check_platform(const char *name, const struct img_config *c,
+			  const struct oci_platform *want, struct kerr *err)
+{
+	struct oci_platform have = OCI_PLATFORM_INIT, host = OCI_PLATFORM_INIT;
+	cleanup_free char *have_s = NULL, *host_s = NULL;
+	enum sandbox_emu_how how;
+	int r = 0;
+
+	if (c->architecture && *c->architecture) {
+		have.os = xstrdup(c->os && *c->os ? c->os : "linux");
+		have.architecture = xstrdup(c->architecture);
+		have.variant = c->variant && *c->variant ? xstrdup(c->variant) : NULL;
+		img_platform_normalize(&have);
+	} else if (want) {
+		oci_platform_copy(&have, want);
+	}
+	img_platform_host(&host);
+	if (!have.architecture)
+		oci_platform_copy(&have, &host);
+	have_s = img_platform_format(&have);
+	if (want && !img_platform_match(want, &have)) {
+		cleanup_free char *want_s = img_platform_format(want);
+
+		r = kerr_input(err, "image '%s' is for %s, not the requested %s", name, have_s,
+			       want_s);
+		goto out;
+	}
+	if (!img_platform_match(&have, &host)) {
+		if (!want) {
+			host_s = img_platform_format(&host);
+			log_warn("The requested image's platform (%s) does not match the detected "
+				 "host platform (%s) and no specific platform was requested",
+				 have_s, host_s);
+		}
+		/* the error names the platform and what to install */
+		r = sandbox_emulation(have.architecture, have.variant, &how, err);
+		if (r >= 0)
+			log_debug("%s: %s", have_s, sandbox_emu_how_str(how));
+	}
+out:
+	oci_platform_clear(&have);
+	oci_platform_clear(&host);
+	return r;
+}
+
 int cmd_run(int argc, char **argv, struct kerr *err)
 {
-	struct run_opts o = { 0, STRVEC_INIT, STRVEC_INIT, NULL, NULL, NULL, NULL };
+	struct run_opts o = { 0, STRVEC_INIT, STRVEC_INIT, NULL, NULL, NULL, NULL, NULL };
 	const struct opt opts[] = {
 		OPT_BOOL_(0, "rm", &o.rm, "accepted for docker's sake: kiln never keeps a "
 			  "container"),
@@ -183,12 +255,16 @@ int cmd_run(int argc, char **argv, struct kerr *err)
 		OPT_STRING_(0, "snapshotter", &o.snapshotter, "auto|overlay|copy",
 			    "how the image's root is made (default: $KILN_SNAPSHOTTER, else "
 			    "auto)"),
+		OPT_STRING_(0, "platform", &o.platform, "OS/ARCH[/VARIANT]",
+			    "the image of this platform, emulated when this CPU cannot run it "
+			    "(default: the image's own)"),
 		OPT_END_(),
 	};
 	cleanup_strvec struct strvec keep = STRVEC_INIT;
 	cleanup_free struct sandbox_mount *mounts = NULL;
 	enum snapshot_kind kind = SNAPSHOT_AUTO;
 	struct sandbox_status status = { 0, 0 };
+	struct oci_platform want = OCI_PLATFORM_INIT;
 	struct sandbox_ids ids;
 	struct store_image img;
 	struct snapshot *snap = NULL;
@@ -215,6 +291,10 @@ int cmd_run(int argc, char **argv, struct kerr *err)
 			   o.workdir);
 		goto out_opts;
 	}
+	if (o.platform && img_platform_parse(o.platform, &want, err) < 0) {
+		kerr_wrap(err, "--platform");
+		goto out_opts;
+	}
 	snapper = o.snapshotter ? o.snapshotter : getenv("KILN_SNAPSHOTTER");
 	if (snapper && *snapper && snapshot_kind_parse(snapper, &kind, err) < 0)
 		goto out_opts;
@@ -228,7 +308,9 @@ int cmd_run(int argc, char **argv, struct kerr *err)
 	if (storecmd_open(&st, err) < 0)
 		goto out_opts;
 	memset(&img, 0, sizeof(img));
-	r = store_rootfs_load(&st, argv[0], &img, err);
+	r = load_image(&st, argv[0], o.platform ? &want : NULL, &img, err);
+	if (r >= 0)
+		r = check_platform(argv[0], &img.config, o.platform ? &want : NULL, err);
 	if (r >= 0 && img.manifest.nlayers != img.config.diff_ids.n)
 		r = kerr_set(err, "image '%s' has %zu layers but %zu diff_ids", argv[0],
 			     img.manifest.nlayers, img.config.diff_ids.n);
@@ -247,6 +329,7 @@ int cmd_run(int argc, char **argv, struct kerr *err)
 	if (r >= 0)
 		r = status.signal ? 128 + status.signal : status.exit_code;
 out_opts:
+	oci_platform_clear(&want);
 	strvec_clear(&o.env);
 	strvec_clear(&o.volumes);
 	return r;

@@ -6,9 +6,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
+#include "arch/arch.h"
 #include "util/err.h"
+#include "util/strbuf.h"
 
 /* ---- kiln's own user namespace (userns.c) ---- */
 
@@ -134,5 +137,124 @@ void sandbox_status_str(const struct sandbox_status *st, char *buf, size_t len);
 /* set by the SIGINT/SIGTERM handler sandbox_run installs; checked by
  * long-running callers between steps */
 bool sandbox_interrupted(void);
+
+/* ---- other CPUs' binaries (emulate.c, CONFIG_EMULATION) ---- */
+
+enum sandbox_emu_how {
+	SANDBOX_EMU_NATIVE,		/* the CPU runs them */
+	SANDBOX_EMU_HOST_BINFMT,	/* the host's binfmt_misc entry (flags F and P) */
+	SANDBOX_EMU_KILN_BINFMT,	/* qemu-user, registered by kiln in its user namespace */
+	SANDBOX_EMU_NONE,		/* cannot run them */
+};
+
+/* "native", "host binfmt", "kiln binfmt", "unavailable" */
+static inline const char *sandbox_emu_how_str(enum sandbox_emu_how how)
+{
+	switch (how) {
+	case SANDBOX_EMU_NATIVE:
+		return "native";
+	case SANDBOX_EMU_HOST_BINFMT:
+		return "host binfmt";
+	case SANDBOX_EMU_KILN_BINFMT:
+		return "kiln binfmt";
+	default:
+		return "unavailable";
+	}
+}
+
+/* the width of the platform column of sandbox_emulation_report */
+#define SANDBOX_PLATFORM_COLUMN 13
+
+#ifdef CONFIG_EMULATION
+/*
+ * Makes binaries of the image platform arch[/variant] runnable in kiln's
+ * containers; call after sandbox_enter, before the first container of that
+ * platform, in kiln's own process (not a short-lived child: kiln's
+ * binfmt_misc instance lives as long as the process that made it). Each
+ * platform is settled once; later calls return the first answer.
+ *
+ * In order: natively (the CPU's own platform, or 386 on amd64 and arm on
+ * arm64 with AArch32); through an enabled host binfmt_misc entry whose magic
+ * matches and which has flags F (its interpreter was opened at registration,
+ * so it is found from inside a container root) and P; else kiln mounts a
+ * binfmt_misc instance of its own user namespace (kernel >= 6.7, a detached
+ * mount: no path on the host sees it) and registers a static qemu-user
+ * there with flags OPF. From then on the host's entries no longer apply in
+ * kiln's namespace, so the ones in use are copied into it.
+ *
+ * qemu-<qemu>-static, then qemu-<qemu> are looked up in $PATH and then in
+ * $KILN_QEMU_DIRS (colon separated, default /usr/bin:/usr/libexec/qemu-binfmt,
+ * where <qemu>-binfmt-P is tried too). $KILN_EMULATION picks a route: "auto"
+ * (default), "host" (the host's entries only) or "binfmt" (kiln's own
+ * registration even when the host has an entry).
+ *
+ * Errors: an unknown platform, missing qemu-user and an unknown
+ * KILN_EMULATION are input errors; a kernel older than 6.7 or a refused
+ * mount or registration are failures naming the cause.
+ */
+int sandbox_emulation(const char *arch, const char *variant, enum sandbox_emu_how *how,
+		      struct kerr *err);
+
+/*
+ * For 'kiln debug platforms': one line per platform kiln has a table for,
+ * "linux/arm64  kiln binfmt (qemu-aarch64-static, 7.2.22)", "native",
+ * "host binfmt (/usr/bin/qemu-aarch64-static)" or "unavailable: <why>".
+ * Predicts what sandbox_emulation would do, without a namespace and without
+ * registering anything.
+ */
+void sandbox_emulation_report(struct strbuf *out);
+
+/* a host binfmt_misc entry as its file under /proc/sys/fs/binfmt_misc reads */
+struct sandbox_binfmt_entry {
+	bool enabled;
+	bool magic_type;		/* M (not E, an extension) */
+	char interpreter[256];
+	char flags[16];			/* "POF" */
+	unsigned offset;
+	uint8_t magic[128], mask[128];
+	size_t len;
+};
+
+/* parses an entry file's text; -1 (input error) when it is not one */
+int sandbox_binfmt_parse(const char *text, struct sandbox_binfmt_entry *e, struct kerr *err);
+/* does e take p's executables, both ET_EXEC and ET_DYN? */
+bool sandbox_binfmt_matches(const struct sandbox_binfmt_entry *e,
+			    const struct arch_platform *p);
+/* the line written to "register" for p run by interp; caller frees */
+char *sandbox_binfmt_rule(const struct arch_platform *p, const char *interp,
+			  const char *flags);
+/* the static qemu-user for p, as sandbox_emulation finds it; caller frees;
+ * an input error naming the names tried when there is none */
+char *sandbox_find_qemu(const struct arch_platform *p, struct kerr *err);
+/* is the running kernel's release at least major.minor? */
+bool sandbox_kernel_at_least(const char *release, int major, int minor);
+#else
+/* Not in this build: what the CPU runs natively still runs. */
+static inline int sandbox_emulation(const char *arch, const char *variant,
+				    enum sandbox_emu_how *how, struct kerr *err)
+{
+	const struct arch_platform *p = arch_find(arch, variant);
+
+	*how = SANDBOX_EMU_NATIVE;
+	if (p && arch_native(p))
+		return 0;
+	*how = SANDBOX_EMU_NONE;
+	return kerr_input(err, "linux/%s%s%s images need emulation, which is not in this "
+			  "build (CONFIG_EMULATION=n)", arch, variant && *variant ? "/" : "",
+			  variant && *variant ? variant : "");
+}
+
+static inline void sandbox_emulation_report(struct strbuf *out)
+{
+	arch_for_each_platform(p) {
+		char name[32], full[40];
+
+		snprintf(full, sizeof(full), "linux/%s", arch_platform_name(p, name));
+		strbuf_addf(out, "%-*s  %s\n", SANDBOX_PLATFORM_COLUMN, full,
+			    arch_native(p) ? "native" :
+			    "unavailable: not in this build (CONFIG_EMULATION=n)");
+	}
+}
+#endif
 
 #endif
