@@ -41,7 +41,7 @@ tally() {
 }
 
 run_unit() {
-	tests=$(make -s -C "$srctree" O="$asan" SANITIZE=1 print-unit 2>/dev/null)
+	tests=$(make -s --no-print-directory -C "$srctree" O="$asan" SANITIZE=1 print-unit 2>/dev/null)
 	for t in $tests; do
 		name=unit/${t#"$asan"/tests/unit/bin/}
 		echo "# $name"
@@ -67,7 +67,7 @@ run_unit() {
 # leak, a timeout or an out-of-memory fails it and leaves the input in $work.
 run_fuzz() {
 	[ -n "${FUZZ_DIR:-}" ] || return 0
-	fuzzers=$(make -s -C "$srctree" O="$FUZZ_DIR" FUZZ=1 print-fuzz 2>/dev/null)
+	fuzzers=$(make -s --no-print-directory -C "$srctree" O="$FUZZ_DIR" FUZZ=1 print-fuzz 2>/dev/null)
 	for f in $fuzzers; do
 		name=fuzz/$(basename "$f")
 		corpus=$work/corpus-$(basename "$f")

@@ -215,6 +215,28 @@ static void base_scratch(struct build *b, int si, struct stage_state *ss)
 	sha256_final(&h, ss->key);
 }
 
+/* A stage whose RUN steps are for another CPU gets qemu-user registered
+ * now, in kiln's main process: the binfmt_misc instance lives as long as
+ * the process that made it, so not in a stage's child. */
+static int stage_emulation(struct build *b, int si, struct kerr *err)
+{
+	const struct plan_stage *s = &b->plan.stages[si];
+	struct plan_platform host;
+	enum sandbox_emu_how how;
+	bool runs = false;
+
+	for (size_t i = 0; i < s->ninstrs; i++)
+		runs |= s->instrs[i].kind == DF_RUN;
+	plan_platform_host(&host);
+	if (!runs || (!strcmp(host.arch, s->platform.arch) &&
+		      !strcmp(host.variant, s->platform.variant)))
+		return 0;
+	if (sandbox_emulation(s->platform.arch, s->platform.variant[0] ? s->platform.variant : NULL,
+			      &how, err) < 0)
+		return exec_wrap(b, s->line, err);
+	return 0;
+}
+
 /* FROM: the base's state, and what the planner must know of it; in kiln's
  * own process, so the plan stays whole when the steps run in a child */
 static int stage_base(struct build *b, int si, struct kerr *err)
@@ -266,7 +288,7 @@ static int stage_base(struct build *b, int si, struct kerr *err)
 	}
 	ss->started = true;
 	progress_done(&b->pr);
-	return 0;
+	return stage_emulation(b, si, err);
 }
 
 /* the instructions of a stage whose base is ready */
