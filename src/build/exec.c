@@ -473,16 +473,57 @@ static int run_levels(struct build *b, struct kerr *err)
 	return 0;
 }
 
+/* one platform's plan and stages, run; the target's image committed */
+static int build_platform(struct build *b, const struct strvec *args, const char *platform,
+			  char id[DIGEST_STR_LEN], struct oci_descriptor *man, struct kerr *err)
+{
+	struct plan_opts po = {
+		.build_args = (const char *const *)args->v,
+		.nbuild_args = args->n,
+		.target = b->o->target,
+		.platform = platform,
+	};
+	size_t total = 0;
+	int r = -1;
+
+	if (plan_build(&b->plan, &b->df, &po, err) < 0)
+		return -1;
+	b->have_plan = true;
+	plan_warn_unused(&b->plan);
+	b->stages = xcalloc(b->plan.nstages, sizeof(*b->stages));
+	for (size_t k = 0; k < b->plan.norder; k++)
+		total += exec_stage_steps(&b->plan.stages[b->plan.order[k]]);
+	progress_total(&b->pr, total);
+	if (run_levels(b, err) >= 0 &&
+	    output_commit(b, &b->stages[b->plan.target], id, man, err) >= 0)
+		r = 0;
+	return r;
+}
+
+static void platform_release(struct build *b)
+{
+	if (b->stages)
+		for (size_t i = 0; i < b->plan.nstages; i++)
+			stage_state_clear(&b->stages[i]);
+	free(b->stages);
+	b->stages = NULL;
+	if (b->have_plan)
+		plan_release(&b->plan);
+	b->have_plan = false;
+}
+
 int build_run(const struct build_opts *o, char id[DIGEST_STR_LEN], struct kerr *err)
 {
 	cleanup_strbuf struct strbuf text = STRBUF_INIT;
-	struct strvec args = STRVEC_INIT;
+	struct strvec args = STRVEC_INIT, platforms = STRVEC_INIT;
 	struct oci_descriptor man = OCI_DESCRIPTOR_INIT;
+	struct oci_index idx;
 	struct sandbox_ids ids;
 	struct build b;
 	int r = -1;
 
 	memset(&b, 0, sizeof(b));
+	oci_index_init(&idx);
 	{
 		struct sigaction sa;
 
@@ -502,6 +543,22 @@ int build_run(const struct build_opts *o, char id[DIGEST_STR_LEN], struct kerr *
 	for (size_t i = 0; i < o->build_args.n; i++)
 		if (plan_build_arg(o->build_args.v[i], &args, err) < 0)
 			goto out;
+	/* --platform a,b: one image per platform under one index */
+	if (o->platform)
+		strvec_split(&platforms, o->platform, ',');
+	for (size_t i = 0; i < platforms.n; i++)
+		if (!*platforms.v[i]) {
+			kerr_input(err, "--platform %s: an empty platform in the list", o->platform);
+			goto out;
+		}
+	if (platforms.n > 1)
+		for (size_t i = 0; i < o->outputs.n; i++)
+			if (!strstr(o->outputs.v[i], "type=oci") &&
+			    !strstr(o->outputs.v[i], "type=docker")) {
+				kerr_input(err, "-o %s: with several platforms kiln writes "
+					   "type=oci or type=docker", o->outputs.v[i]);
+				goto out;
+			}
 	if (context_open(&b.ctx, o->context, o->dockerfile, err) < 0 ||
 	    read_dockerfile(&b, &text, err) < 0)
 		goto out;
@@ -510,51 +567,65 @@ int build_run(const struct build_opts *o, char id[DIGEST_STR_LEN], struct kerr *
 	b.have_df = true;
 	if (df_validate(&b.df, err) < 0)
 		goto out;
-	{
-		struct plan_opts po = {
-			.build_args = (const char *const *)args.v,
-			.nbuild_args = args.n,
-			.target = o->target,
-			.platform = o->platform,
-		};
-
-		if (plan_build(&b.plan, &b.df, &po, err) < 0)
-			goto out;
-		b.have_plan = true;
-	}
-	plan_warn_unused(&b.plan);
 	/* before anything else starts a thread or mounts */
 	if (sandbox_enter(&ids, err) < 0 || store_open(&b.st, err) < 0 ||
 	    store_hold(&b.st, err) < 0)
 		goto out;
 	b.ids = sandbox_current();
-	b.stages = xcalloc(b.plan.nstages, sizeof(*b.stages));
-	{
-		size_t total = 0;
-
-		for (size_t k = 0; k < b.plan.norder; k++)
-			total += exec_stage_steps(&b.plan.stages[b.plan.order[k]]);
-		progress_total(&b.pr, total);
+	if (platforms.n <= 1) {
+		if (build_platform(&b, &args, platforms.n ? platforms.v[0] : NULL, id, &man,
+				   err) < 0 ||
+		    output_deliver(&b, &b.stages[b.plan.target], id, &man, err) < 0)
+			goto out;
+		r = 0;
+		goto out;
 	}
-	if (run_levels(&b, err) < 0)
-		goto out;
-	if (output_commit(&b, &b.stages[b.plan.target], id, &man, err) < 0 ||
-	    output_deliver(&b, &b.stages[b.plan.target], id, &man, err) < 0)
-		goto out;
-	r = 0;
+	for (size_t i = 0; i < platforms.n; i++) {
+		struct oci_descriptor d = OCI_DESCRIPTOR_INIT;
+		const struct plan_stage *t;
+		char cid[DIGEST_STR_LEN];
+
+		if (build_platform(&b, &args, platforms.v[i], cid, &d, err) < 0) {
+			oci_descriptor_clear(&d);
+			goto out;
+		}
+		t = &b.plan.stages[b.plan.target];
+		d.platform = xcalloc(1, sizeof(*d.platform));
+		*d.platform = (struct oci_platform)OCI_PLATFORM_INIT;
+		d.platform->os = xstrdup(t->platform.os);
+		d.platform->architecture = xstrdup(t->platform.arch);
+		d.platform->variant = t->platform.variant[0] ? xstrdup(t->platform.variant) : NULL;
+		oci_index_add(&idx, &d);
+		oci_descriptor_clear(&d);
+		platform_release(&b);
+	}
+	{
+		cleanup_free char *json = NULL;
+		struct oci_descriptor d = OCI_DESCRIPTOR_INIT;
+
+		if (o->docker_format && oci_index_to_docker(&idx, err) < 0)
+			goto out;
+		if (!o->docker_format) {
+			free(idx.media_type);
+			idx.media_type = xstrdup(MT_OCI_INDEX);
+		}
+		json = oci_index_json(&idx);
+		if (store_blob_put(&b.st, json, strlen(json), NULL, id, err) < 0)
+			goto out;
+		oci_descriptor_set(&d, idx.media_type, id, (int64_t)strlen(json));
+		r = output_deliver(&b, NULL, id, &d, err);
+		oci_descriptor_clear(&d);
+	}
 out:
 	oci_descriptor_clear(&man);
-	if (b.stages)
-		for (size_t i = 0; i < b.plan.nstages; i++)
-			stage_state_clear(&b.stages[i]);
-	free(b.stages);
-	if (b.have_plan)
-		plan_release(&b.plan);
+	oci_index_clear(&idx);
+	platform_release(&b);
 	if (b.have_df)
 		df_file_release(&b.df);
 	store_close(&b.st);
 	context_close(&b.ctx);
 	progress_release(&b.pr);
 	strvec_clear(&args);
+	strvec_clear(&platforms);
 	return r;
 }

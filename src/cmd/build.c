@@ -49,8 +49,9 @@ int cmd_build(int argc, char **argv, struct kerr *err)
 			OPT_LIST_('o', "output", &o.outputs, "type=T,dest=D",
 				  "also write the result: oci or docker (archive), tar or local "
 				  "(root filesystem as a tarball or a directory)"),
-			OPT_STRING_(0, "platform", &o.platform, "OS/ARCH[/VARIANT]",
-				    "the target platform (default: this host's)"),
+			OPT_STRING_(0, "platform", &o.platform, "OS/ARCH[/VARIANT][,...]",
+				    "the target platform (default: this host's); several, comma "
+				    "separated, make one image index"),
 			OPT_STRING_(0, "iidfile", &o.iidfile, "FILE", "write the image ID to FILE"),
 			OPT_INT_('j', "jobs", &jobs, "N",
 				 "stages that need none of each other run N at a time (default: "

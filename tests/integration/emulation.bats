@@ -233,3 +233,28 @@ with_host_entry() {
 	kiln export xc:1 -o "$W/r.tar"
 	[ "$(tar -xOf "$W/r.tar" seen | tr '\n' ' ')" = "built on $(uname -m) for arm64 aarch64 " ]
 }
+
+@test "build: two platforms give one index with a manifest each" {
+	require_feature BUILD
+	mkdir -p "$W/ctx"
+	echo hi > "$W/ctx/f"
+	cat > "$W/ctx/Dockerfile" <<-'EOF'
+	FROM scratch
+	ARG TARGETARCH
+	COPY f /f-$TARGETARCH
+	EOF
+	run kiln build --platform linux/amd64,linux/arm64 -t multi:1 \
+		-o type=oci,dest="$W/multi.tar" "$W/ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	skopeo inspect --raw "oci-archive:$W/multi.tar" | python3 -c "
+import json, sys
+i = json.load(sys.stdin)
+assert i['mediaType'] == 'application/vnd.oci.image.index.v1+json', i
+archs = sorted(m['platform']['architecture'] for m in i['manifests'])
+assert archs == ['amd64', 'arm64'], archs"
+	[ "$(skopeo inspect --override-arch arm64 "oci-archive:$W/multi.tar" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["Architecture"])')" = arm64 ]
+	kiln images multi | grep -q multi
+	kiln export multi:1 -o "$W/host.tar"
+	[ "$(tar -tf "$W/host.tar" | grep -c '^f-')" -eq 1 ]
+}
