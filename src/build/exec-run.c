@@ -451,6 +451,12 @@ int exec_run(struct build *b, struct stage_state *ss, const struct plan_instr *i
 			strbuf_addf(&c, "%s%s", i ? " " : "", argv.v[i]);
 		cmd = strbuf_detach(&c, NULL);
 		kerr_set(err, "RUN: process \"%s\" did not complete successfully: %s", cmd, what);
+		if (progress_saw(&b->pr, "qemu: uncaught target signal"))
+			/* an emulator crash, not the command's fault */
+			log_warn("qemu-user crashed under this step (a known problem of some qemu "
+				 "versions, e.g. in ldconfig); build the step natively with "
+				 "FROM --platform=$BUILDPLATFORM and copy its output into the "
+				 "target stage");
 		if (b->ids && !b->ids->full) {
 			/* apt's _apt sandbox, su, useradd: anything that switches
 			 * to another id fails without the subordinate range */

@@ -48,6 +48,8 @@ void progress_begin(struct progress *pr, const char *fmt, ...) KILN_PRINTF(2, 3)
 /* output of the running step: each line as "#N 0.123 text" */
 void progress_output(void *pr, const char *buf, size_t len);
 void progress_cached(struct progress *pr);
+/* does one of the running step's last lines hold needle? */
+bool progress_saw(const struct progress *pr, const char *needle);
 void progress_done(struct progress *pr);
 /* "#N ERROR: what", then (quiet mode) the step's last output lines */
 void progress_error(struct progress *pr, const char *what);

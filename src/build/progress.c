@@ -176,6 +176,14 @@ static void flush_line(struct progress *pr)
 	}
 }
 
+bool progress_saw(const struct progress *pr, const char *needle)
+{
+	for (size_t i = 0; i < pr->ntail; i++)
+		if (pr->tail[i] && strstr(pr->tail[i], needle))
+			return true;
+	return pr->line.len && memmem(pr->line.buf, pr->line.len, needle, strlen(needle));
+}
+
 void progress_cached(struct progress *pr)
 {
 	pr->finished++;
