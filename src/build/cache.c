@@ -146,13 +146,7 @@ int cache_read(struct build *b, const unsigned char key[SHA256_LEN], struct stag
 		return 0;
 	}
 	/* the stage keeps its name and root; config and layers come from the record */
-	img_config_clear(&ss->cfg);
-	for (size_t i = 0; i < ss->nlayers; i++) {
-		free(ss->layers[i].media_type);
-		free(ss->layers[i].digest);
-		free(ss->layers[i].diff_id);
-	}
-	free(ss->layers);
+	stage_state_clear_image(ss);
 	ss->cfg = got.cfg;
 	ss->layers = got.layers;
 	ss->nlayers = got.nlayers;

@@ -74,6 +74,11 @@ void stage_state_clear(struct stage_state *ss)
 {
 	snapshot_free(ss->snap);
 	ss->snap = NULL;
+	stage_state_clear_image(ss);
+}
+
+void stage_state_clear_image(struct stage_state *ss)
+{
 	img_config_clear(&ss->cfg);
 	for (size_t i = 0; i < ss->nlayers; i++) {
 		free(ss->layers[i].media_type);

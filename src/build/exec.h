@@ -136,6 +136,8 @@ int exec_image_digest(struct build *b, const char *name, struct sha256 *key, str
 int exec_commit_layer(struct build *b, struct stage_state *ss, const char *created_by,
 		      bool *empty, struct kerr *err);
 void stage_state_clear(struct stage_state *ss);
+/* config and layers only: the live root stays */
+void stage_state_clear_image(struct stage_state *ss);
 int stage_state_copy(struct stage_state *dst, const struct stage_state *src);
 
 /* exec-copy.c: COPY and ADD into the live root */

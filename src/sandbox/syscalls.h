@@ -74,4 +74,47 @@ static inline int sys_mount_setattr(int dirfd, const char *path, unsigned flags,
 	return (int)syscall(SYS_mount_setattr, dirfd, path, flags, attr, sizeof(*attr));
 }
 
+/* the new mount API (numbers from 424 on are the same on every arch) */
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#endif
+#ifndef SYS_fsconfig
+#define SYS_fsconfig 431
+#endif
+#ifndef SYS_fsmount
+#define SYS_fsmount 432
+#endif
+
+#define KILN_FSOPEN_CLOEXEC		0x1
+#define KILN_FSCONFIG_SET_FLAG		0
+#define KILN_FSCONFIG_SET_STRING	1
+#define KILN_FSCONFIG_CMD_CREATE	6
+#define KILN_FSMOUNT_CLOEXEC		0x1
+#define KILN_MOVE_MOUNT_F_EMPTY_PATH	0x4
+
+static inline int sys_fsopen(const char *fstype, unsigned flags)
+{
+	return (int)syscall(SYS_fsopen, fstype, flags);
+}
+
+static inline int sys_fsconfig(int fd, unsigned cmd, const char *key, const void *value,
+			       int aux)
+{
+	return (int)syscall(SYS_fsconfig, fd, cmd, key, value, aux);
+}
+
+static inline int sys_fsmount(int fd, unsigned flags, unsigned attrs)
+{
+	return (int)syscall(SYS_fsmount, fd, flags, attrs);
+}
+
+static inline int sys_move_mount(int from_fd, const char *from, int to_fd, const char *to,
+				 unsigned flags)
+{
+	return (int)syscall(SYS_move_mount, from_fd, from, to_fd, to, flags);
+}
+
 #endif

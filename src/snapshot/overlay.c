@@ -11,35 +11,14 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "sandbox/syscalls.h"
 #include "snapshot/internal.h"
 #include "util/cleanup.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
-/* numbers from 424 on are the same on every architecture */
-#ifndef SYS_move_mount
-#define SYS_move_mount 429
-#endif
-#ifndef SYS_fsopen
-#define SYS_fsopen 430
-#endif
-#ifndef SYS_fsconfig
-#define SYS_fsconfig 431
-#endif
-#ifndef SYS_fsmount
-#define SYS_fsmount 432
-#endif
-
-#define K_FSOPEN_CLOEXEC		0x1
-#define K_FSCONFIG_SET_FLAG		0
-#define K_FSCONFIG_SET_STRING		1
-#define K_FSCONFIG_CMD_CREATE		6
-#define K_FSMOUNT_CLOEXEC		0x1
-#define K_MOVE_MOUNT_F_EMPTY_PATH	0x4
-#define K_MOVE_MOUNT_T_EMPTY_PATH	0x40
 
 /* overlayfs' limit on lowers (OVL_MAX_STACK) */
 #define MAX_LOWERS 500
@@ -48,7 +27,7 @@ int snapshot_force_mount2;
 
 static int fsconfig_str(int fd, const char *key, const char *val)
 {
-	return (int)syscall(SYS_fsconfig, fd, val ? K_FSCONFIG_SET_STRING : K_FSCONFIG_SET_FLAG,
+	return sys_fsconfig(fd, val ? KILN_FSCONFIG_SET_STRING : KILN_FSCONFIG_SET_FLAG,
 			    key, val, 0);
 }
 
@@ -80,7 +59,7 @@ static const char *const extra_opts[][2] = {
 static int mount_new_api(struct snapshot *s, const int *lower, size_t n, int upper, int work,
 			 struct kerr *err)
 {
-	cleanup_close int fs = (int)syscall(SYS_fsopen, "overlay", K_FSOPEN_CLOEXEC);
+	cleanup_close int fs = sys_fsopen("overlay", KILN_FSOPEN_CLOEXEC);
 	cleanup_close int mnt = -1;
 	struct strbuf why = STRBUF_INIT;
 	char path[64];
@@ -123,18 +102,18 @@ static int mount_new_api(struct snapshot *s, const int *lower, size_t n, int upp
 		kerr_errno(err, errno, "overlayfs: work dir%s%s", why.len ? ": " : "", why.buf);
 		goto out;
 	}
-	if (syscall(SYS_fsconfig, fs, K_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+	if (sys_fsconfig(fs, KILN_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
 		fs_reason(fs, &why);
 		kerr_errno(err, errno, "overlayfs%s%s", why.len ? ": " : "", why.buf);
 		goto out;
 	}
-	mnt = (int)syscall(SYS_fsmount, fs, K_FSMOUNT_CLOEXEC, 0);
+	mnt = sys_fsmount(fs, KILN_FSMOUNT_CLOEXEC, 0);
 	if (mnt < 0) {
 		kerr_errno(err, errno, "overlayfs: fsmount");
 		goto out;
 	}
-	if (syscall(SYS_move_mount, mnt, "", AT_FDCWD, s->rootfs,
-		    K_MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+	if (sys_move_mount(mnt, "", AT_FDCWD, s->rootfs,
+		    KILN_MOVE_MOUNT_F_EMPTY_PATH) < 0) {
 		kerr_errno(err, errno, "overlayfs: cannot mount on '%s'", s->rootfs);
 		goto out;
 	}
