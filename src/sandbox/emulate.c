@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sandbox/internal.h"
 #include "sandbox/sandbox.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -40,7 +41,7 @@
 /* an entry file is a few hundred bytes; a register line under a page */
 #define ENTRY_MAX 4096
 
-enum emu_mode { EMU_AUTO, EMU_HOST, EMU_BINFMT };
+enum emu_mode { EMU_AUTO, EMU_HOST, EMU_BINFMT, EMU_PTRACE };
 
 /* what one platform was settled as */
 struct emu_done {
@@ -414,8 +415,16 @@ static int emu_mode(enum emu_mode *mode, struct kerr *err)
 		*mode = EMU_HOST;
 	else if (!strcmp(m, "binfmt"))
 		*mode = EMU_BINFMT;
+#ifdef CONFIG_EMULATION_PTRACE
+	else if (!strcmp(m, "ptrace"))
+		*mode = EMU_PTRACE;
+	else
+		return kerr_input(err, "KILN_EMULATION '%s': expected auto, host, binfmt or ptrace",
+				  m);
+#else
 	else
 		return kerr_input(err, "KILN_EMULATION '%s': expected auto, host or binfmt", m);
+#endif
 	return 0;
 }
 
@@ -496,6 +505,26 @@ static struct emu_done *remember(const struct arch_platform *p, enum sandbox_emu
 	return &done[ndone++];
 }
 
+/* the traced exec calls (ptrace.c) run p's binaries */
+static int use_ptrace(const struct arch_platform *p, const char *platform,
+		      enum sandbox_emu_how *how, struct kerr *err)
+{
+#ifdef CONFIG_EMULATION_PTRACE
+	cleanup_free char *qemu = sandbox_find_qemu(p, err);
+
+	if (!qemu)
+		return -1;
+	if (sbx_ptrace_add(p, qemu, err) < 0)
+		return kerr_wrap(err, "%s", platform);
+	*how = remember(p, SANDBOX_EMU_PTRACE, qemu)->how;
+	log_debug("%s: exec calls traced, run by %s", platform, qemu);
+	return 0;
+#else
+	(void)p, (void)how;
+	return kerr_set(err, "%s: kiln's ptrace route is not in this build", platform);
+#endif
+}
+
 int sandbox_emulation(const char *arch, const char *variant, enum sandbox_emu_how *how,
 		      struct kerr *err)
 {
@@ -530,6 +559,8 @@ int sandbox_emulation(const char *arch, const char *variant, enum sandbox_emu_ho
 		}
 	if (emu_mode(&mode, err) < 0)
 		return -1;
+	if (mode == EMU_PTRACE)
+		return use_ptrace(p, platform, how, err);
 	if (mode != EMU_BINFMT)
 		e = host_entry(p, &why, &k);
 	if (e && own_fd < 0) {
@@ -547,8 +578,16 @@ int sandbox_emulation(const char *arch, const char *variant, enum sandbox_emu_ho
 		if (strchr(qemu, ':'))
 			return kerr_input(err, "'%s': binfmt_misc cannot take a path with ':'", qemu);
 	}
-	if (own_instance(platform, err) < 0)
+	if (own_instance(platform, err) < 0) {
+#ifdef CONFIG_EMULATION_PTRACE
+		if (mode == EMU_AUTO && !sbx_ptrace_unavailable()) {
+			log_debug("%s; tracing exec calls instead", err->msg);
+			kerr_clear(err);
+			return use_ptrace(p, platform, how, err);
+		}
+#endif
 		return -1;
+	}
 	rule = e ? mirror_rule(p->arch, e) : sandbox_binfmt_rule(p, qemu, "OPF");
 	if (write_rule(rule, e ? host_names[k] : qemu, err) < 0)
 		return kerr_wrap(err, "%s", platform);
@@ -599,6 +638,17 @@ static void qemu_version(const char *qemu, char *buf, size_t len)
 	snprintf(buf, len, "%.*s", (int)(end - v), v);
 }
 
+/* why the traced exec calls (ptrace.c) cannot run foreign binaries here;
+ * NULL when they can */
+static const char *ptrace_why(void)
+{
+#ifdef CONFIG_EMULATION_PTRACE
+	return sbx_ptrace_unavailable();
+#else
+	return "kiln's ptrace route is not in this build";
+#endif
+}
+
 static void report_one(struct strbuf *out, const struct arch_platform *p, enum emu_mode mode,
 		       bool mode_ok, const char *release)
 {
@@ -616,10 +666,11 @@ static void report_one(struct strbuf *out, const struct arch_platform *p, enum e
 		return;
 	}
 	if (!mode_ok) {
-		strbuf_addstr(out, "unavailable: KILN_EMULATION is not auto, host or binfmt\n");
+		strbuf_addstr(out, "unavailable: KILN_EMULATION is not auto, host, binfmt or "
+			      "ptrace\n");
 		return;
 	}
-	if (mode != EMU_BINFMT)
+	if (mode != EMU_BINFMT && mode != EMU_PTRACE)
 		e = host_entry(p, &why, &k);
 	if (e) {
 		strbuf_addf(out, "host binfmt (%s)\n", e->interpreter);
@@ -636,6 +687,17 @@ static void report_one(struct strbuf *out, const struct arch_platform *p, enum e
 
 		strbuf_addf(out, "unavailable: %s\n", m ? m : err.msg);
 		kerr_clear(&err);
+		return;
+	}
+	if (mode == EMU_PTRACE && ptrace_why()) {
+		strbuf_addf(out, "unavailable: %s\n", ptrace_why());
+		return;
+	}
+	if (mode == EMU_PTRACE || (mode == EMU_AUTO && !sandbox_kernel_at_least(release, 6, 7) &&
+				   !ptrace_why())) {
+		qemu_version(qemu, ver, sizeof(ver));
+		strbuf_addf(out, "ptrace (%s%s%s)\n", strrchr(qemu, '/') + 1, ver[0] ? ", " : "",
+			    ver);
 		return;
 	}
 	if (!sandbox_kernel_at_least(release, 6, 7)) {

@@ -60,4 +60,48 @@ int sbx_loopback_up(struct kerr *err);
 __attribute__((noreturn))
 void sbx_exec(const char *const *argv, const char *const *envp);
 
+/*
+ * The ptrace route of emulation (ptrace.c, CONFIG_EMULATION_PTRACE). In
+ * kiln: sbx_ptrace_add keeps qemu open for platform p's binaries. In the
+ * monitor: sbx_trace_prepare (before forking the first process; 1 when
+ * there is something to emulate, else 0), sbx_trace_attach (after) and
+ * sbx_trace_wait, which serves the exec calls until every traced process is
+ * gone and gives the first one's wait status. In the first process:
+ * sbx_trace_child, last before exec, installs the seccomp filter.
+ */
+#ifdef CONFIG_EMULATION_PTRACE
+const char *sbx_ptrace_unavailable(void);	/* NULL, or why not on this host */
+int sbx_ptrace_add(const struct arch_platform *p, const char *qemu, struct kerr *err);
+int sbx_trace_prepare(struct kerr *err);
+int sbx_trace_attach(pid_t pid, struct kerr *err);
+int sbx_trace_child(struct kerr *err);
+int sbx_trace_wait(pid_t first, int *status);
+#else
+static inline int sbx_trace_prepare(struct kerr *err)
+{
+	(void)err;
+	return 0;
+}
+
+static inline int sbx_trace_attach(pid_t pid, struct kerr *err)
+{
+	(void)pid;
+	(void)err;
+	return 0;
+}
+
+static inline int sbx_trace_child(struct kerr *err)
+{
+	(void)err;
+	return 0;
+}
+
+static inline int sbx_trace_wait(pid_t first, int *status)
+{
+	(void)first;
+	(void)status;
+	return -1;
+}
+#endif
+
 #endif

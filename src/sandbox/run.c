@@ -132,6 +132,8 @@ static __attribute__((noreturn)) void container(const struct run_ctx *c)
 	/* changing ids cleared it */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	cloexec_from_3();
+	if (sbx_trace_child(&err) < 0)
+		child_fail(c, &err);
 	sbx_exec(spec->argv, spec->envp);
 }
 
@@ -139,7 +141,7 @@ static __attribute__((noreturn)) void monitor(const struct run_ctx *c)
 {
 	int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
 	struct kerr err = KERR_INIT;
-	int status;
+	int status, tracing;
 	pid_t pid;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -154,6 +156,10 @@ static __attribute__((noreturn)) void monitor(const struct run_ctx *c)
 		kerr_errno(&err, errno, "cannot create the container's namespaces");
 		child_fail(c, &err);
 	}
+	/* foreign binaries through traced exec calls (ptrace.c) */
+	tracing = sbx_trace_prepare(&err);
+	if (tracing < 0)
+		child_fail(c, &err);
 	pid = fork();
 	if (pid < 0) {
 		kerr_errno(&err, errno, "cannot start the container's first process");
@@ -161,12 +167,16 @@ static __attribute__((noreturn)) void monitor(const struct run_ctx *c)
 	}
 	if (pid == 0)
 		container(c);
+	if (tracing && sbx_trace_attach(pid, &err) < 0)
+		child_fail(c, &err);
 	close(c->errfd);
 	if (c->outfd >= 0)
 		close(c->outfd);
 	if (write_all(c->statfd, &pid, sizeof(pid)) < 0)
 		_exit(1);
-	while (waitpid(pid, &status, 0) < 0)
+	if (tracing && sbx_trace_wait(pid, &status) < 0)
+		_exit(1);
+	while (!tracing && waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			_exit(1);
 	_exit(write_all(c->statfd, &status, sizeof(status)) < 0);

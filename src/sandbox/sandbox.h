@@ -144,10 +144,11 @@ enum sandbox_emu_how {
 	SANDBOX_EMU_NATIVE,		/* the CPU runs them */
 	SANDBOX_EMU_HOST_BINFMT,	/* the host's binfmt_misc entry (flags F and P) */
 	SANDBOX_EMU_KILN_BINFMT,	/* qemu-user, registered by kiln in its user namespace */
+	SANDBOX_EMU_PTRACE,		/* qemu-user, exec calls rewritten by kiln (ptrace.c) */
 	SANDBOX_EMU_NONE,		/* cannot run them */
 };
 
-/* "native", "host binfmt", "kiln binfmt", "unavailable" */
+/* "native", "host binfmt", "kiln binfmt", "ptrace", "unavailable" */
 static inline const char *sandbox_emu_how_str(enum sandbox_emu_how how)
 {
 	switch (how) {
@@ -157,6 +158,8 @@ static inline const char *sandbox_emu_how_str(enum sandbox_emu_how how)
 		return "host binfmt";
 	case SANDBOX_EMU_KILN_BINFMT:
 		return "kiln binfmt";
+	case SANDBOX_EMU_PTRACE:
+		return "ptrace";
 	default:
 		return "unavailable";
 	}
@@ -180,13 +183,16 @@ static inline const char *sandbox_emu_how_str(enum sandbox_emu_how how)
  * binfmt_misc instance of its own user namespace (kernel >= 6.7, a detached
  * mount: no path on the host sees it) and registers a static qemu-user
  * there with flags OPF. From then on the host's entries no longer apply in
- * kiln's namespace, so the ones in use are copied into it.
+ * kiln's namespace, so the ones in use are copied into it. Where that
+ * fails (an older kernel), and CONFIG_EMULATION_PTRACE is in, kiln traces
+ * the container's exec calls and runs foreign ELF files through qemu itself.
  *
  * qemu-<qemu>-static, then qemu-<qemu> are looked up in $PATH and then in
  * $KILN_QEMU_DIRS (colon separated, default /usr/bin:/usr/libexec/qemu-binfmt,
  * where <qemu>-binfmt-P is tried too). $KILN_EMULATION picks a route: "auto"
- * (default), "host" (the host's entries only) or "binfmt" (kiln's own
- * registration even when the host has an entry).
+ * (default), "host" (the host's entries only), "binfmt" (kiln's own
+ * registration even when the host has an entry) or "ptrace" (the traced
+ * exec calls even when binfmt_misc would do).
  *
  * Errors: an unknown platform, missing qemu-user and an unknown
  * KILN_EMULATION are input errors; a kernel older than 6.7 or a refused

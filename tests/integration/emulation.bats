@@ -187,7 +187,7 @@ with_host_entry() {
 	aarch64) [[ "$output" =~ linux/arm64\ +native ]] ;;
 	esac
 	for l in "${lines[@]}"; do
-		[[ "$l" =~ ^linux/[a-z0-9]+(/v[0-9])?\ +(native|host\ binfmt\ \(.*\)|kiln\ binfmt\ \(.*\)|unavailable:\ .+)$ ]] ||
+		[[ "$l" =~ ^linux/[a-z0-9]+(/v[0-9])?\ +(native|host\ binfmt\ \(.*\)|kiln\ binfmt\ \(.*\)|ptrace\ \(.*\)|unavailable:\ .+)$ ]] ||
 			{ echo "bad line: $l"; return 1; }
 	done
 	run env PATH=/nonexistent KILN_QEMU_DIRS=/nonexistent KILN_EMULATION=binfmt "$KILN" debug platforms
@@ -257,4 +257,113 @@ assert archs == ['amd64', 'arm64'], archs"
 	kiln images multi | grep -q multi
 	kiln export multi:1 -o "$W/host.tar"
 	[ "$(tar -tf "$W/host.tar" | grep -c '^f-')" -eq 1 ]
+}
+
+# ---- the ptrace route: exec calls traced, no binfmt_misc at all ----
+
+@test "ptrace route: arm64 uname, applets exec'ing applets, a #! script; binfmt_misc untouched" {
+	require_feature EMULATION_PTRACE
+	import_arm64
+	make_script
+	local before
+	before=$(host_binfmt)
+	run --separate-stderr env KILN_EMULATION=ptrace "$KILN" --debug run --platform linux/arm64 bb64 uname -m
+	[ "$status" -eq 0 ]
+	[ "$output" = aarch64 ]
+	[[ "$stderr" == *"linux/arm64: ptrace"* ]]
+	[[ "$stderr" != *"kiln binfmt"* ]]
+	export KILN_EMULATION=ptrace
+	# env execs uname through /proc/self/exe with argv[0] "uname"
+	run kiln run --platform linux/arm64 bb64 env uname -m
+	[ "$status" -eq 0 ]
+	[ "$output" = aarch64 ]
+	run kiln run --platform linux/arm64 bb64 sh -c 'echo "$0"; ls / | grep -c bin; xargs -n1 echo <<X
+a b
+X'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = sh ]
+	[ "${lines[1]}" -ge 1 ]
+	[ "${lines[2]}" = a ] && [ "${lines[3]}" = b ]
+	run kiln run --platform linux/arm64 -v "$W:/w:ro" bb64 /w/s.sh
+	[ "$status" -eq 0 ]
+	[ "$output" = "script: aarch64 /w/s.sh" ]
+	# relative to the working directory, and through execveat on a directory fd
+	run kiln run --platform linux/arm64 -w /bin bb64 ./busybox uname -m
+	[ "$status" -eq 0 ]
+	[ "$output" = aarch64 ]
+	[ "$(host_binfmt)" = "$before" ]
+	! ls /proc/sys/fs/binfmt_misc 2>/dev/null | grep -q '^kiln-'
+}
+
+@test "ptrace route: exit codes, signals, job control and a missing command behave as natively" {
+	require_feature EMULATION_PTRACE
+	import_arm64
+	export KILN_EMULATION=ptrace
+	run kiln run --platform linux/arm64 bb64 sh -c 'exit 7'
+	[ "$status" -eq 7 ]
+	# a stopped and continued child, then killed: 128 + SIGTERM
+	run --separate-stderr kiln run --platform linux/arm64 bb64 sh -c 'sleep 5 & kill -STOP $!; kill -CONT $!; kill $!; wait $!; echo $?'
+	[ "$status" -eq 0 ]
+	[ "$output" = 143 ]
+	run kiln run --platform linux/arm64 bb64 nonexistent-command
+	[ "$status" -eq 127 ]
+	# an argv longer than the stack below the stack pointer holds
+	run kiln run --platform linux/arm64 bb64 sh -c 'set -- $(seq 1 30000); /bin/echo "$@" | wc -c; /bin/echo "$@" | wc -c'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" -eq 168894 ] && [ "${lines[1]}" -eq 168894 ]
+	# 200 execs in a loop, each one traced
+	run kiln run --platform linux/arm64 bb64 sh -c 'i=0; while [ $i -lt 200 ]; do i=$(expr $i + 1); done; echo $i'
+	[ "$status" -eq 0 ]
+	[ "$output" = 200 ]
+}
+
+@test "ptrace route: build --platform linux/arm64 runs RUN through it" {
+	require_feature BUILD
+	require_feature EMULATION_PTRACE
+	import_arm64
+	mkdir -p "$W/ctx"
+	cat > "$W/ctx/Dockerfile" <<-'EOF2'
+	FROM bb64
+	RUN uname -m > /arch && sh -c 'echo nested $(uname -m)' > /nested
+	EOF2
+	run env KILN_EMULATION=ptrace "$KILN" build --platform linux/arm64 --progress plain -t crossp:1 "$W/ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	kiln export crossp:1 -o "$W/r.tar"
+	[ "$(tar -xOf "$W/r.tar" arch)" = aarch64 ]
+	[ "$(tar -xOf "$W/r.tar" nested)" = "nested aarch64" ]
+}
+
+@test "ptrace route: kiln debug platforms says so, an unknown KILN_EMULATION names ptrace" {
+	require_feature EMULATION_PTRACE
+	run env KILN_EMULATION=ptrace "$KILN" debug platforms
+	[ "$status" -eq 0 ]
+	if [ "$(uname -m)" != aarch64 ] && command -v qemu-aarch64-static >/dev/null; then
+		[[ "$output" =~ linux/arm64\ +ptrace\ \(qemu-aarch64-static ]]
+	fi
+	import_arm64
+	run env KILN_EMULATION=bogus "$KILN" run --platform linux/arm64 bb64 true
+	[ "$status" -eq 2 ]
+	assert_one_error_line
+	[[ "$output" == *"KILN_EMULATION 'bogus': expected auto, host, binfmt or ptrace" ]]
+}
+
+@test "ptrace route: taken by itself where the kernel says it is older than 6.7" {
+	require_feature EMULATION_PTRACE
+	import_arm64
+	import_armhf
+	local m
+	m=$(uname -m)
+	# the UNAME26 personality: uname(2) reports 2.6.x
+	setarch "$m" --uname-2.6 true 2>/dev/null || skip "setarch has no --uname-2.6"
+	run --separate-stderr setarch "$m" --uname-2.6 "$KILN" --debug run --platform linux/arm64 bb64 env uname -m
+	[ "$status" -eq 0 ]
+	[ "$output" = aarch64 ]
+	[[ "$stderr" == *"needs kernel 6.7 or later"*"tracing exec calls instead"* ]]
+	[[ "$stderr" == *"linux/arm64: ptrace"* ]]
+	run setarch "$m" --uname-2.6 "$KILN" run --platform linux/arm/v7 bbhf sh -c 'uname -m; env uname -m'
+	[ "$status" -eq 0 ]
+	[ "$output" = "armv7l"$'\n'"armv7l" ]
+	run setarch "$m" --uname-2.6 "$KILN" debug platforms
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ linux/arm64\ +ptrace\ \(qemu-aarch64-static ]]
 }
