@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "build/engine.h"
+#include "cmd/storecmd.h"
 #include "cmd/cmd.h"
 #include "image/ref.h"
 
@@ -30,6 +31,7 @@ int cmd_build(int argc, char **argv, struct kerr *err)
 {
 	struct build_opts o;
 	const char *progress = NULL, *network = NULL, *format = NULL, *snapshotter = NULL;
+	const char *emulation = NULL;
 	int no_cache = 0, quiet = 0, jobs = -1;
 	char id[DIGEST_STR_LEN];
 	int r = -1;
@@ -52,6 +54,9 @@ int cmd_build(int argc, char **argv, struct kerr *err)
 			OPT_STRING_(0, "platform", &o.platform, "OS/ARCH[/VARIANT][,...]",
 				    "the target platform (default: this host's); several, comma "
 				    "separated, make one image index"),
+			OPT_STRING_(0, "emulation", &emulation, "auto|host|binfmt|ptrace",
+				    "how RUN steps of another CPU run (default: $KILN_EMULATION, "
+				    "else auto)"),
 			OPT_STRING_(0, "iidfile", &o.iidfile, "FILE", "write the image ID to FILE"),
 			OPT_INT_('j', "jobs", &jobs, "N",
 				 "stages that need none of each other run N at a time (default: "
@@ -81,6 +86,8 @@ int cmd_build(int argc, char **argv, struct kerr *err)
 		goto out;
 	}
 	o.context = argv[0];
+	if (storecmd_emulation(emulation, err) < 0)
+		goto out;
 	o.no_cache = no_cache;
 	if (jobs == -1) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -239,6 +239,7 @@ out:
 int cmd_run(int argc, char **argv, struct kerr *err)
 {
 	struct run_opts o = { 0, STRVEC_INIT, STRVEC_INIT, NULL, NULL, NULL, NULL, NULL };
+	const char *emulation = NULL;
 	const struct opt opts[] = {
 		OPT_BOOL_(0, "rm", &o.rm, "accepted for docker's sake: kiln never keeps a "
 			  "container"),
@@ -258,6 +259,8 @@ int cmd_run(int argc, char **argv, struct kerr *err)
 		OPT_STRING_(0, "platform", &o.platform, "OS/ARCH[/VARIANT]",
 			    "the image of this platform, emulated when this CPU cannot run it "
 			    "(default: the image's own)"),
+		OPT_STRING_(0, "emulation", &emulation, "auto|host|binfmt|ptrace",
+			    "how another CPU's programs run (default: $KILN_EMULATION, else auto)"),
 		OPT_END_(),
 	};
 	cleanup_strvec struct strvec keep = STRVEC_INIT;
@@ -291,6 +294,8 @@ int cmd_run(int argc, char **argv, struct kerr *err)
 			   o.workdir);
 		goto out_opts;
 	}
+	if (storecmd_emulation(emulation, err) < 0)
+		goto out_opts;
 	if (o.platform && img_platform_parse(o.platform, &want, err) < 0) {
 		kerr_wrap(err, "--platform");
 		goto out_opts;

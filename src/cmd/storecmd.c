@@ -1,5 +1,7 @@
 /* storecmd.c: helpers of the store commands (images, inspect, tag, rmi,
  * prune): the store they work on and how they show names and ages. */
+#include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -92,4 +94,17 @@ void storecmd_enter_ids(void)
 	if (sandbox_enter(&ids, &err) < 0)
 		log_warn("%s: files of other ids may stay behind", err.msg);
 	kerr_clear(&err);
+}
+
+int storecmd_emulation(const char *mode, struct kerr *err)
+{
+	static const char *const modes[] = { "auto", "host", "binfmt", "ptrace" };
+
+	if (!mode)
+		return 0;
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(mode, modes[i]))
+			return setenv("KILN_EMULATION", mode, 1) < 0 ?
+				kerr_errno(err, errno, "--emulation") : 0;
+	return kerr_input(err, "--emulation '%s': expected auto, host, binfmt or ptrace", mode);
 }

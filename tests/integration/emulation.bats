@@ -367,3 +367,20 @@ X'
 	[ "$status" -eq 0 ]
 	[[ "$output" =~ linux/arm64\ +ptrace\ \(qemu-aarch64-static ]]
 }
+
+@test "--emulation picks the route for build and run; a bad one is a one-line error" {
+	require_feature BUILD
+	require_feature EMULATION_PTRACE
+	import_arm64
+	run kiln run --emulation ptrace --platform linux/arm64 bb64 uname -m
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = aarch64 ]
+	mkdir -p "$W/ctx"
+	printf 'FROM bb64\nRUN uname -m > /m\n' > "$W/ctx/Dockerfile"
+	run kiln build --emulation ptrace --platform linux/arm64 -t emu:1 "$W/ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run kiln build --emulation bogus "$W/ctx"
+	[ "$status" -eq 2 ]
+	assert_one_error_line
+	[[ "$output" == *"--emulation 'bogus': expected auto, host, binfmt or ptrace" ]]
+}
