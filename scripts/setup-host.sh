@@ -14,7 +14,7 @@ build_pkgs="make gcc musl-tools musl-dev kconfig-frontends-nox dpkg-dev patch xz
 check_pkgs="bats skopeo umoci podman libcmocka-dev zlib1g-dev libmbedtls-dev libcap-dev libcjson-dev \
 	clang libclang-rt-14-dev python3 busybox-static buildah debootstrap \
 	qemu-user-static uidmap passwd util-linux \
-	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-arm-linux-gnueabi \
+	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-arm-linux-gnueabi gcc-riscv64-linux-gnu \
 	musl-dev:arm64 musl-dev:armhf musl-dev:armel"
 foreign_archs="arm64 armhf armel"
 # what 'make demo' adds: the offline base image and the id-map helpers

@@ -384,3 +384,25 @@ X'
 	assert_one_error_line
 	[[ "$output" == *"--emulation 'bogus': expected auto, host, binfmt or ptrace" ]]
 }
+
+@test "linux/riscv64: a static program built for it runs, in kiln run and in RUN" {
+	require_feature BUILD
+	command -v riscv64-linux-gnu-gcc >/dev/null || skip "gcc-riscv64-linux-gnu is not installed"
+	command -v qemu-riscv64-static >/dev/null || [ -x /usr/bin/qemu-riscv64-static ] ||
+		skip "qemu-riscv64-static is not installed"
+	# Debian 12 has no riscv64 packages: the base is one static program
+	mkdir -p "$W/rv/bin"
+	riscv64-linux-gnu-gcc -static -Os -o "$W/rv/bin/machine" "$KILN_SRCTREE/tests/integration/probe/machine.c"
+	tar --owner=0 --group=0 --numeric-owner -C "$W/rv" -cf "$W/rv.tar" .
+	kiln import --platform linux/riscv64 "$W/rv.tar" rv >/dev/null
+	run kiln run --platform linux/riscv64 rv /bin/machine
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = riscv64 ]
+	mkdir -p "$W/ctx"
+	printf 'FROM rv\nRUN ["/bin/machine", "/machine"]\n' > "$W/ctx/Dockerfile"
+	run kiln build --platform linux/riscv64 -t rv:2 "$W/ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	kiln export rv:2 -o "$W/r.tar"
+	[ "$(tar -xOf "$W/r.tar" machine)" = riscv64 ]
+	kiln inspect rv:2 | grep -q '"Architecture": "riscv64"'
+}
