@@ -118,4 +118,15 @@ char *reg_basic_header(const struct reg_creds *c);
  */
 int reg_tls_files(const char *registry, bool insecure, struct http_tls *t, struct kerr *err);
 
+/*
+ * Whether a registry is on the insecure list: "insecure-registries" of
+ * kiln's config file ($XDG_CONFIG_HOME/kiln/config.json, else
+ * ~/.config/kiln/config.json, docker's daemon.json key:
+ * {"insecure-registries": ["reg:5000", "10.0.0.0/8"]}), entries as host,
+ * host:port or CIDR block. Such a registry is tried over HTTPS without
+ * verification, then over plain HTTP, as docker does. 1 yes, 0 no, -1 with
+ * an input error naming the file when it is not valid JSON of that shape.
+ */
+int reg_insecure(const char *registry, struct kerr *err);
+
 #endif
