@@ -9,13 +9,16 @@ die() { echo "kiln: setup: $*" >&2; exit 2; }
 # what 'make' needs: compilers, musl, Kconfig tools, source unpacking
 build_pkgs="make gcc musl-tools musl-dev kconfig-frontends-nox dpkg-dev patch xz-utils bzip2 file git ca-certificates"
 # what 'make check' adds: test runners, the sanitizer build's -dev libraries,
-# cross compilers with musl for the board builds, qemu to run their output,
+# cross compilers with musl for the board builds (and their kernel headers,
+# which apt leaves out as mere recommendations), qemu to run their output,
 # and the tools that create and drop to an unprivileged test user
 check_pkgs="bats skopeo umoci podman libcmocka-dev zlib1g-dev libmbedtls-dev libcap-dev libcjson-dev \
 	clang libclang-rt-14-dev python3 busybox-static buildah debootstrap \
 	qemu-user-static uidmap passwd util-linux \
 	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-arm-linux-gnueabi gcc-riscv64-linux-gnu \
-	musl-dev:arm64 musl-dev:armhf musl-dev:armel"
+	musl-dev:arm64 musl-dev:armhf musl-dev:armel \
+	linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross linux-libc-dev-armel-cross \
+	libc6-dev-riscv64-cross"
 foreign_archs="arm64 armhf armel"
 # what 'make demo' adds: the offline base image and the id-map helpers
 demo_pkgs="busybox-static uidmap"
