@@ -79,21 +79,30 @@ struct reg_token {
 struct reg_tokens {
 	struct reg_token *v;
 	size_t n, alloc;
+	char *registry;		/* "reg:5000" for messages; NULL: the challenge's service */
+	bool plain_http;	/* the registry is reached over plain HTTP, so may its realm be */
 };
 
-#define REG_TOKENS_INIT { NULL, 0, 0 }
+#define REG_TOKENS_INIT { NULL, 0, 0, NULL, false }
+
+/* an empty cache for the tokens of registry (copied), which is reached
+ * over plain HTTP or not; REG_TOKENS_INIT is one that allows only https
+ * realms and names the registry by the challenge's service */
+void reg_tokens_init(struct reg_tokens *cache, const char *registry, bool plain_http);
 
 /*
  * A token for scope ("repository:library/busybox:pull" or several scopes
  * separated by spaces) from the challenge's realm: GET
  * realm?service=S&scope=A&scope=B with Basic credentials when there are any
  * (the realm must be https unless the registry itself is reached over plain
- * HTTP); with an identity token, POST the OAuth2 refresh_token form instead.
+ * HTTP: cache->plain_http); with an identity token, POST the OAuth2
+ * refresh_token form instead.
  * Reads "token" or "access_token", "expires_in" (default 60 s), and caches
  * the token; a cached one that has not expired is returned without asking.
  * A 401/403 from the realm is an input error: "authentication failed for
  * reg:5000 (user alice): 401 Unauthorized" with the realm's error message
- * when it sent one. *token points into the cache.
+ * when it sent one (reg:5000 is cache->registry). scope NULL: the
+ * challenge's. *token points into the cache until its next change.
  */
 int reg_token_get(struct http_client *http, struct reg_tokens *cache,
 		  const struct reg_challenge *ch, const char *scope,
