@@ -28,22 +28,11 @@
 #include <linux/seccomp.h>
 
 #include "sandbox/internal.h"
+#include "sandbox/ptrace-regs.h"
 #include "sandbox/syscalls.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/xalloc.h"
-
-#if defined(__x86_64__)
-#define TRACE_AUDIT_ARCH	AUDIT_ARCH_X86_64
-/* the System V ABI lets leaf functions use 128 bytes below the stack pointer */
-#define TRACE_RED_ZONE		128
-#elif defined(__aarch64__)
-#define TRACE_AUDIT_ARCH	AUDIT_ARCH_AARCH64
-#define TRACE_RED_ZONE		0
-#ifndef NT_ARM_SYSTEM_CALL
-#define NT_ARM_SYSTEM_CALL	0x404
-#endif
-#endif
 
 #ifndef SYS_execveat
 #define SYS_execveat __NR_execveat
@@ -81,11 +70,9 @@ static int syncp[2] = { -1, -1 };
 
 const char *sbx_ptrace_unavailable(void)
 {
-#if defined(__x86_64__) || defined(__aarch64__)
-	return NULL;
-#else
+	if (TRACE_CPU_OK)
+		return NULL;
 	return "kiln's ptrace route rewrites system calls on x86_64 and aarch64 hosts only";
-#endif
 }
 
 int sbx_ptrace_add(const struct arch_platform *p, const char *qemu, struct kerr *err)
@@ -188,66 +175,19 @@ int sbx_trace_child(struct kerr *err)
 
 /* ---- the tracee's registers ---- */
 
-struct call {
-	struct user_regs_struct regs;
-	long nr;
-	unsigned long a[6];
-	unsigned long sp;
-};
-
-static int get_call(pid_t pid, struct call *c)
+static int get_call(pid_t pid, struct trace_call *c)
 {
-	struct iovec iov = { &c->regs, sizeof(c->regs) };
-
-	if (ptrace(PTRACE_GETREGSET, pid, NT_PRSTATUS, &iov) < 0)
-		return -1;
-#if defined(__x86_64__)
-	c->nr = (long)c->regs.orig_rax;
-	c->a[0] = c->regs.rdi, c->a[1] = c->regs.rsi, c->a[2] = c->regs.rdx;
-	c->a[3] = c->regs.r10, c->a[4] = c->regs.r8, c->a[5] = c->regs.r9;
-	c->sp = c->regs.rsp;
-#elif defined(__aarch64__)
-	{
-		int nr;
-		struct iovec sys = { &nr, sizeof(nr) };
-
-		if (ptrace(PTRACE_GETREGSET, pid, NT_ARM_SYSTEM_CALL, &sys) < 0)
-			return -1;
-		c->nr = nr;
-	}
-	for (int i = 0; i < 6; i++)
-		c->a[i] = c->regs.regs[i];
-	c->sp = c->regs.sp;
-#endif
-	return 0;
+	return trace_regs_get(pid, c);
 }
 
 /* makes the stopped call nr with args a[0..4] */
-static int set_call(pid_t pid, struct call *c, long nr)
+static int set_call(pid_t pid, struct trace_call *c, long nr)
 {
-	struct iovec iov = { &c->regs, sizeof(c->regs) };
-
-#if defined(__x86_64__)
-	c->regs.orig_rax = (unsigned long)nr;
-	c->regs.rdi = c->a[0], c->regs.rsi = c->a[1], c->regs.rdx = c->a[2];
-	c->regs.r10 = c->a[3], c->regs.r8 = c->a[4], c->regs.r9 = c->a[5];
-	/* a skipped call (-1) returns rax */
-	c->regs.rax = nr == -1 ? c->a[0] : c->regs.rax;
-	return (int)ptrace(PTRACE_SETREGSET, pid, NT_PRSTATUS, &iov);
-#elif defined(__aarch64__)
-	int n = (int)nr;
-	struct iovec sys = { &n, sizeof(n) };
-
-	for (int i = 0; i < 6; i++)
-		c->regs.regs[i] = c->a[i];
-	if (ptrace(PTRACE_SETREGSET, pid, NT_PRSTATUS, &iov) < 0)
-		return -1;
-	return (int)ptrace(PTRACE_SETREGSET, pid, NT_ARM_SYSTEM_CALL, &sys);
-#endif
+	return trace_regs_set(pid, c, nr);
 }
 
 /* the call fails with errnum instead */
-static void deny(pid_t pid, struct call *c, int errnum)
+static void deny(pid_t pid, struct trace_call *c, int errnum)
 {
 	c->a[0] = (unsigned long)-(long)errnum;
 	set_call(pid, c, -1);
@@ -300,7 +240,7 @@ struct tstate {
 	unsigned long region;
 	size_t len;
 	bool mmap_pending;
-	struct user_regs_struct orig;	/* the exec call, to run again */
+	trace_regs_t orig;	/* the exec call, to run again */
 };
 
 static struct tstate *tstates;
@@ -330,38 +270,23 @@ static void forget(pid_t pid)
 static void on_exit_stop(pid_t pid)
 {
 	struct tstate *t = tstate(pid, false);
-	struct user_regs_struct regs;
+	trace_regs_t regs;
 	struct iovec iov = { &regs, sizeof(regs) };
 	unsigned long ret;
 
 	if (!t || !t->mmap_pending || ptrace(PTRACE_GETREGSET, pid, NT_PRSTATUS, &iov) < 0)
 		return;
 	t->mmap_pending = false;
-#if defined(__x86_64__)
-	ret = regs.rax;
-#elif defined(__aarch64__)
-	ret = regs.regs[0];
-#endif
+	ret = *trace_regs_ret(&regs);
 	if (ret > -4096ul) {
 		/* no memory: the exec fails as the kernel would fail it */
-#if defined(__x86_64__)
-		regs.rax = (unsigned long)-E2BIG;
-#elif defined(__aarch64__)
-		regs.regs[0] = (unsigned long)-E2BIG;
-#endif
+		*trace_regs_ret(&regs) = (unsigned long)-E2BIG;
 		ptrace(PTRACE_SETREGSET, pid, NT_PRSTATUS, &iov);
 		return;
 	}
 	t->region = ret;
 	regs = t->orig;
-#if defined(__x86_64__)
-	/* back over the two-byte syscall instruction, the number in rax */
-	regs.rax = regs.orig_rax;
-	regs.rip -= 2;
-#elif defined(__aarch64__)
-	/* back over svc; x8 still holds the number */
-	regs.pc -= 4;
-#endif
+	trace_regs_rewind(&regs);
 	ptrace(PTRACE_SETREGSET, pid, NT_PRSTATUS, &iov);
 }
 
@@ -530,7 +455,7 @@ static struct trace_emu *resolve(pid_t pid, int fd, char **gpath, struct arg **l
 /* true: an mmap runs in place of the exec, whose end the tracer must see */
 static bool on_exec(pid_t pid)
 {
-	struct call c;
+	struct trace_call c;
 	bool step = false;
 	char path[PATH_MAX];
 	cleanup_free char *gpath = NULL;
@@ -652,7 +577,7 @@ static bool on_exec(pid_t pid)
 		c.a[3] = MAP_PRIVATE | MAP_ANONYMOUS;
 		c.a[4] = (unsigned long)-1;
 		c.a[5] = 0;
-		if (set_call(pid, &c, SYS_mmap) < 0) {
+		if (set_call(pid, &c, TRACE_SYS_MMAP) < 0) {
 			forget(pid);
 			deny(pid, &c, E2BIG);
 			goto out;
