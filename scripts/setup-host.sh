@@ -11,10 +11,13 @@ build_pkgs="make gcc musl-tools musl-dev kconfig-frontends-nox dpkg-dev patch xz
 # what 'make check' adds: test runners, the sanitizer build's -dev libraries,
 # cross compilers with musl for the board builds (and their kernel headers,
 # which apt leaves out as mere recommendations), qemu to run their output,
-# and the tools that create and drop to an unprivileged test user
+# the tools that create and drop to an unprivileged test user, and a real
+# registry with what the registry tests make around it (certificates,
+# htpasswd files, requests by hand)
 check_pkgs="bats skopeo umoci podman libcmocka-dev zlib1g-dev libmbedtls-dev libcap-dev libcjson-dev \
 	clang libclang-rt-14-dev python3 busybox-static buildah debootstrap \
 	qemu-user-static uidmap passwd util-linux \
+	docker-registry apache2-utils openssl curl time \
 	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-arm-linux-gnueabi gcc-riscv64-linux-gnu \
 	musl-dev:arm64 musl-dev:armhf musl-dev:armel \
 	linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross linux-libc-dev-armel-cross \
