@@ -305,8 +305,7 @@ X'
 	run --separate-stderr kiln run --platform linux/arm64 bb64 sh -c 'sleep 5 & kill -STOP $!; kill -CONT $!; kill $!; wait $!; echo $?'
 	[ "$status" -eq 0 ]
 	[ "$output" = 143 ]
-	run kiln run --platform linux/arm64 bb64 nonexistent-command
-	[ "$status" -eq 127 ]
+	run -127 kiln run --platform linux/arm64 bb64 nonexistent-command
 	# an argv longer than the stack below the stack pointer holds
 	run kiln run --platform linux/arm64 bb64 sh -c 'set -- $(seq 1 30000); /bin/echo "$@" | wc -c; /bin/echo "$@" | wc -c'
 	[ "$status" -eq 0 ]
