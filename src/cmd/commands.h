@@ -23,6 +23,7 @@
 	X(pull,    cmd_pull,    CONFIG_REGISTRY, "fetch an image from a registry") \
 	X(push,    cmd_push,    CONFIG_REGISTRY, "send an image to a registry") \
 	X(login,   cmd_login,   CONFIG_REGISTRY, "store credentials for a registry") \
+	X(logout,  cmd_logout,  CONFIG_REGISTRY, "remove the credentials stored for a registry") \
 	X(debug,   cmd_debug,   CONFIG_DEBUG_CMD, "show kiln's view of a Dockerfile (parse, plan) and of platforms") \
 	X(help,    cmd_help,    1,               "show help for kiln or a command") \
 	X(version, cmd_version, 1,               "show version, architecture and features")

@@ -246,8 +246,8 @@ static void check_manifest(struct fsck *f, const struct oci_descriptor *d)
 	strbuf_release(&sb);
 }
 
-/* An index need not have every platform in the store (kiln save says
- * which it skips); the one kiln picks for this host must be there. */
+/* An index need not have every platform in the store (a pull brings one,
+ * kiln save says which it skips); the one kiln picks must be whole. */
 static void check_index(struct fsck *f, const struct oci_descriptor *d, int depth)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -261,8 +261,13 @@ static void check_index(struct fsck *f, const struct oci_descriptor *d, int dept
 			f->image);
 		f->problems_here++;
 	} else {
-		int host = img_index_select(&idx, NULL);
+		int host = store_index_pick(f->st, &idx, NULL);
 
+		if (host < 0 && idx.n) {
+			problem(f, "blob '%s': none of the index's manifests is in the store " WHERE,
+				d->digest, "index", f->image);
+			f->problems_here++;
+		}
 		for (size_t i = 0; i < idx.n; i++)
 			check_desc(f, &idx.manifests[i],
 				   oci_media_kind(idx.manifests[i].media_type) ==

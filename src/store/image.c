@@ -8,6 +8,33 @@
 #include "store/internal.h"
 #include "util/xalloc.h"
 
+int store_index_pick(struct store *st, const struct oci_index *idx,
+		     const struct oci_platform *want)
+{
+	struct oci_index here;
+	size_t *pos = xcalloc(idx->n + 1, sizeof(*pos));
+	int i;
+
+	/* a pull brings one platform of an index, a save may skip some:
+	 * choose among the manifests the store has */
+	memset(&here, 0, sizeof(here));
+	for (size_t k = 0; k < idx->n; k++) {
+		if (!store_blob_exists(st, idx->manifests[k].digest))
+			continue;
+		pos[here.n] = k;
+		oci_index_add(&here, &idx->manifests[k]);
+	}
+	i = img_index_select(&here, want);
+	/* no platform asked for and none of this host's: the image is for
+	 * another machine, which docker shows and runs too */
+	if (i < 0 && !want && here.n)
+		i = 0;
+	i = i < 0 ? -1 : (int)pos[i];
+	oci_index_clear(&here);
+	free(pos);
+	return i;
+}
+
 static int pick_from_index(struct store *st, const struct oci_descriptor *d,
 			   const struct oci_platform *want, struct oci_descriptor *out,
 			   struct kerr *err)
@@ -26,22 +53,22 @@ static int pick_from_index(struct store *st, const struct oci_descriptor *d,
 		oci_index_clear(&idx);
 		return kerr_wrap(err, "'%s'", d->digest);
 	}
-	i = img_index_select(&idx, want);
+	i = store_index_pick(st, &idx, want);
 	if (i < 0) {
-		struct oci_platform host = OCI_PLATFORM_INIT;
-		char *p;
+		char *p = want ? img_platform_format(want) : NULL;
+		bool listed = want && img_index_select(&idx, want) >= 0;
 
-		img_platform_host(&host);
-		p = img_platform_format(want ? want : &host);
-		/* the host's platform missing is a broken store; another one
-		 * is what the caller asked for and the image lacks */
-		if (want)
+		/* no manifest at all is a broken store; another platform is
+		 * what the caller asked for and the image (or the store) lacks */
+		if (!want)
+			kerr_set(err, "index '%s' has none of its manifests in the store", d->digest);
+		else if (listed)
+			kerr_input(err, "the store has not got the %s image of index '%s' "
+				   "(kiln pull --platform %s)", p, d->digest, p);
+		else
 			kerr_input(err, "the image has no manifest for %s in its index '%s'", p,
 				   d->digest);
-		else
-			kerr_set(err, "index '%s' has no manifest for %s", d->digest, p);
 		free(p);
-		oci_platform_clear(&host);
 		oci_index_clear(&idx);
 		return want ? -2 : -1;
 	}

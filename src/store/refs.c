@@ -208,6 +208,24 @@ int store_tag(struct store *st, const struct oci_descriptor *d, const char *name
 	return r;
 }
 
+static int keep_fn(struct store *st, struct oci_index *idx, void *arg, struct kerr *err)
+{
+	const struct oci_descriptor *d = arg;
+
+	(void)st;
+	(void)err;
+	for (size_t i = 0; i < idx->n; i++)
+		if (!strcmp(idx->manifests[i].digest, d->digest))
+			return 0;
+	oci_index_add(idx, d);
+	return 1;
+}
+
+int store_keep(struct store *st, const struct oci_descriptor *d, struct kerr *err)
+{
+	return store_index_update(st, keep_fn, (void *)d, err);
+}
+
 struct rm_arg {
 	const char *name;
 	bool force;

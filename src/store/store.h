@@ -100,6 +100,10 @@ int store_image_load_live(struct store *st, const struct oci_descriptor *d,
 int store_image_load_platform(struct store *st, const struct oci_descriptor *d,
 			      const struct oci_platform *want, struct store_image *img,
 			      struct kerr *err);
+/* the entry of idx that best fits want (NULL: the host's, else any) among
+ * those whose manifest the store has; -1 when none does */
+int store_index_pick(struct store *st, const struct oci_index *idx,
+		     const struct oci_platform *want);
 /* config plus layer blobs, in bytes */
 int64_t store_image_size(const struct store_image *img);
 void store_image_clear(struct store_image *img);
@@ -113,6 +117,9 @@ int store_resolve(struct store *st, const struct oci_index *idx, const char *nam
  * as <none>); the caller holds the store when d's blobs are new */
 int store_tag(struct store *st, const struct oci_descriptor *d, const char *name,
 	      struct kerr *err);
+/* keeps d in the store without a name, unless an entry already has its
+ * digest (a pull by digest: an image docker would list as <none>) */
+int store_keep(struct store *st, const struct oci_descriptor *d, struct kerr *err);
 /* removes one name; an image left without names is removed */
 int store_untag(struct store *st, const char *name, struct strvec *report, struct kerr *err);
 /* 'kiln rmi': a name untags, an ID removes the image (all its names with
