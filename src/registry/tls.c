@@ -119,7 +119,7 @@ static int tls_fail(struct tls_conn *t, int ret, const char *doing, struct kerr 
 		return -1;
 	}
 	if (ret == MBEDTLS_ERR_SSL_CONN_EOF) {
-		kerr_set(err, "tls: %s: connection closed %s", t->authority, doing);
+		kerr_set(err, "tls: %s: %s: the server closed the connection", t->authority, doing);
 		err->errnum = ECONNRESET;
 		return -1;
 	}
@@ -127,6 +127,75 @@ static int tls_fail(struct tls_conn *t, int ret, const char *doing, struct kerr 
 	kerr_set(err, "tls: %s: %s: %s%s", t->authority, doing, msg,
 		 ret == MBEDTLS_ERR_SSL_INVALID_RECORD ? " (does the server speak plain HTTP?)" : "");
 	return -1;
+}
+
+static const char *alert_name(int d)
+{
+	switch (d) {
+	case 10: return "unexpected message";
+	case 20: return "bad record mac";
+	case 40: return "handshake failure";
+	case 42: return "bad certificate";
+	case 43: return "unsupported certificate";
+	case 44: return "certificate revoked";
+	case 45: return "certificate expired";
+	case 46: return "certificate unknown";
+	case 47: return "illegal parameter";
+	case 48: return "unknown CA";
+	case 49: return "access denied";
+	case 50: return "decode error";
+	case 51: return "decrypt error";
+	case 70: return "protocol version";
+	case 71: return "insufficient security";
+	case 80: return "internal error";
+	case 112: return "unrecognized name";
+	case 116: return "certificate required";
+	default: return NULL;
+	}
+}
+
+/*
+ * The alert a server sent as it refused the handshake. A server that drops
+ * the connection right after it (as one refusing a client certificate does)
+ * makes the client's next write fail first, so the alert is looked for on
+ * the socket too: a plaintext alert record is 7 bytes.
+ */
+static int peer_alert(struct tls_conn *t, int ret)
+{
+	unsigned char b[7];
+
+	if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && t->ssl.in_msg)
+		return t->ssl.in_msg[1];
+	if (ret != MBEDTLS_ERR_NET_SEND_FAILED && ret != MBEDTLS_ERR_NET_RECV_FAILED)
+		return -1;
+	if (recv(t->fd, b, sizeof(b), MSG_DONTWAIT) == (ssize_t)sizeof(b) &&
+	    b[0] == MBEDTLS_SSL_MSG_ALERT && b[1] == 3 && b[3] == 0 && b[4] == 2)
+		return b[6];
+	return -1;
+}
+
+static int handshake_failed(struct tls_conn *t, int ret, const struct http_tls *cfg,
+			    struct kerr *err)
+{
+	int alert = peer_alert(t, ret);
+	const char *name = alert >= 0 ? alert_name(alert) : NULL;
+	char num[16];
+
+	if (alert < 0) {
+		tls_fail(t, ret, "handshake failed", err);
+		if (ret == MBEDTLS_ERR_NET_SEND_FAILED || ret == MBEDTLS_ERR_NET_RECV_FAILED)
+			kerr_wrap(err, "tls: %s: handshake failed", t->authority);
+		return -1;
+	}
+	if (!name) {
+		snprintf(num, sizeof(num), "%d", alert);
+		name = num;
+	}
+	/* a refusal, not a network failure: errnum 0, nothing retries it */
+	return kerr_set(err, "tls: %s: handshake failed: the server sent alert '%s'%s",
+			t->authority, name,
+			!cfg->cert_file && (alert == 40 || alert == 42 || alert == 116)
+				? " (does it want a client certificate?)" : "");
 }
 
 static int bio_send(void *ctx, const unsigned char *buf, size_t len)
@@ -393,7 +462,7 @@ int tls_connect(int fd, const char *host, const char *authority, const struct ht
 	mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
 	while ((ret = mbedtls_ssl_handshake(&t->ssl))) {
 		if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
-			tls_fail(t, ret, "handshake failed", err);
+			handshake_failed(t, ret, cfg, err);
 			goto fail;
 		}
 	}

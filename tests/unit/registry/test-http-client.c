@@ -615,6 +615,52 @@ static void test_connect_refused(void **state)
 	free(url);
 }
 
+/* a listener whose accept queue is full drops SYNs: connect hangs */
+static void test_connect_timeout(void **state)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	struct http_client c;
+	struct kerr err = KERR_INIT;
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), fill[8], n = 0;
+	long t0;
+	char *url, *want;
+
+	(void)state;
+	assert_true(lfd >= 0 && !bind(lfd, (struct sockaddr *)&a, sizeof(a)) && !listen(lfd, 0) &&
+		    !getsockname(lfd, (struct sockaddr *)&a, &al));
+	/* fill the queue: connects that do not complete at once mean it is full */
+	for (; n < 8; n++) {
+		struct pollfd p;
+
+		fill[n] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (connect(fill[n], (struct sockaddr *)&a, sizeof(a)) < 0 && errno != EINPROGRESS)
+			break;
+		p = (struct pollfd){ .fd = fill[n], .events = POLLOUT };
+		if (poll(&p, 1, 100) != 1) {
+			n++;
+			break;
+		}
+	}
+	client(&c);
+	c.retries = 0;
+	c.connect_timeout_ms = 300;
+	url = xasprintf("http://127.0.0.1:%d/", ntohs(a.sin_port));
+	t0 = ms_now();
+	assert_int_equal(get(&c, url, NULL, NULL, &err), -1);
+	assert_true(ms_now() - t0 < 2000);
+	want = xasprintf("GET %s: timed out after 300 ms", url);
+	assert_string_equal(err.msg, want);
+	assert_int_equal(err.errnum, ETIMEDOUT);
+	kerr_clear(&err);
+	http_client_release(&c);
+	while (n--)
+		close(fill[n]);
+	close(lfd);
+	free(want);
+	free(url);
+}
+
 /* the body a PUT sends from a file, measured by the server */
 static void serve_upload(struct srv_child *sc)
 {
@@ -864,6 +910,7 @@ int main(void)
 		cmocka_unit_test(test_drop_mid_body),
 		cmocka_unit_test(test_stall_timeout),
 		cmocka_unit_test(test_connect_refused),
+		cmocka_unit_test(test_connect_timeout),
 		cmocka_unit_test(test_body_from_fd),
 		cmocka_unit_test(test_interim_and_close),
 		cmocka_unit_test(test_bad_response),
