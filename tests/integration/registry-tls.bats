@@ -209,17 +209,18 @@ tls_registry() {
 
 @test "HTTPS_PROXY: a CONNECT tunnel to the TLS registry, still verified end to end" {
 	tls_registry
-	reg_trust "$REG"
-	rs_start --proxy
-	HTTPS_PROXY=http://$RS run --separate-stderr kiln pull "$REG/busybox:1"
+	rs_start --proxy --map "$REG_PROXY_NAME=127.0.0.1"
+	local via=$REG_PROXY_NAME:${REG##*:}
+	reg_trust "$via"
+	HTTPS_PROXY=http://$RS run --separate-stderr kiln pull "$via/busybox:1"
 	echo "$stderr"
 	[ "$status" -eq 0 ]
-	assert_pulled "$BB_MANIFEST" "$REG/busybox:1" downloaded
-	[ "$(rs_stat "'$REG' in s['connects']")" = true ]
+	assert_pulled "$BB_MANIFEST" "$via/busybox:1" downloaded
+	[ "$(rs_stat "'$via' in s['connects']")" = true ]
 	# through the proxy, the certificate is still the registry's
 	rm -r "$XDG_CONFIG_HOME/kiln/certs.d"
 	export KILN_ROOT=$BATS_TEST_TMPDIR/store2
-	HTTPS_PROXY=http://$RS run --separate-stderr kiln pull "$REG/busybox:1"
+	HTTPS_PROXY=http://$RS run --separate-stderr kiln pull "$via/busybox:1"
 	[ "$status" -eq 1 ]
 	[[ "${stderr,,}" == *certificate* ]]
 }

@@ -11,6 +11,10 @@
 
 REG_PIDS=()
 REG_SEQ=0
+# Go's proxy rules, which kiln follows as docker does, never send loopback
+# through a proxy: proxy tests name the registry by a host only the proxy
+# knows (regserver.py --map), which kiln cannot reach but through it
+REG_PROXY_NAME=registry.kiln.test
 REG_SRCTREE=${KILN_SRCTREE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 
 # the docker-registry binary, from its Debian package's file list
@@ -76,7 +80,7 @@ reg_make_ca() {
 
 # reg_make_cert NAME SAN [serverAuth|clientAuth]: $REG_TMP/certs/NAME.crt
 # and NAME.key signed by the test CA, e.g. reg_make_cert server
-# "IP:127.0.0.1,DNS:localhost"
+# "IP:127.0.0.1,DNS:localhost,DNS:$REG_PROXY_NAME"
 reg_make_cert() {
 	local name=$1 san=$2 usage=${3:-serverAuth} d=$REG_TMP/certs
 	reg_make_ca || return 1
@@ -147,7 +151,7 @@ reg_start() {
 	dir=$REG_TMP/registry$REG_SEQ
 	mkdir -p "$dir/data"
 	if [ -n "$tls" ] && [ "$cert" = server ]; then
-		reg_make_cert server "IP:127.0.0.1,DNS:localhost" || return 1
+		reg_make_cert server "IP:127.0.0.1,DNS:localhost,DNS:$REG_PROXY_NAME" || return 1
 	fi
 	local wait_opts=()
 	if [ -n "$clientca" ]; then
@@ -252,7 +256,7 @@ rs_start() {
 	dir=$REG_TMP/regserver$REG_SEQ
 	mkdir -p "$dir"
 	if [ -n "$tls" ]; then
-		reg_make_cert server "IP:127.0.0.1,DNS:localhost" || return 1
+		reg_make_cert server "IP:127.0.0.1,DNS:localhost,DNS:$REG_PROXY_NAME" || return 1
 		args+=(--tls-cert "$REG_TMP/certs/server.crt" --tls-key "$REG_TMP/certs/server.key")
 	fi
 	case " ${args[*]} " in

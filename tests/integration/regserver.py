@@ -530,14 +530,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # --- --proxy -------------------------------------------------------------
 
+    def mapped(self, host):
+        for m in self.opts.map:
+            name, _, addr = m.partition("=")
+            if name == host:
+                return addr
+        return host
+
     def proxy_request(self, entry):
         if self.command == "CONNECT":
             host, _, port = self.path.rpartition(":")
+            host = self.mapped(host.strip("[]"))
             self.st.update(entry, connect=self.path)
             with self.st.lock:
                 self.st.connects.append(self.path)
             try:
-                up = socket.create_connection((host.strip("[]"), int(port)), timeout=30)
+                up = socket.create_connection((host, int(port)), timeout=30)
             except (OSError, ValueError) as e:
                 return self.send_simple(502, "cannot connect to %s: %s\n" % (self.path, e), entry=entry)
             self.st.update(entry, status=200)
@@ -555,7 +563,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                    if k.lower() not in HOP and k.lower() != "content-length"}
         if body is not None:
             headers["Content-Length"] = str(len(body))
-        conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=60)
+        conn = http.client.HTTPConnection(self.mapped(u.hostname), u.port or 80, timeout=60)
         target = u.path + ("?" + u.query if u.query else "")
         try:
             conn.request(self.command, target or "/", body=body, headers=headers)
@@ -640,6 +648,8 @@ def main():
     p.add_argument("--retry-after", type=int, default=1)
     p.add_argument("--redirect-blobs", action="store_true")
     p.add_argument("--proxy", action="store_true")
+    p.add_argument("--map", action="append", default=[], metavar="HOST=ADDR",
+                   help="as a proxy, reach HOST at ADDR: a name only the proxy knows")
     p.add_argument("--stats")
     opts = p.parse_args()
     if not opts.proxy and not opts.upstream:
