@@ -82,7 +82,7 @@ static int check_request(const struct http_request *req, struct kerr *err)
 {
 	if (!req->method || !is_token(req->method, strlen(req->method)))
 		return kerr_set(err, "bad HTTP method '%s'", req->method ? req->method : "");
-	if (req->body.len >= 0 && !req->body.buf && req->body.fd < 0)
+	if (req->body.len > 0 && !req->body.buf && req->body.fd < 0)
 		return kerr_set(err, "%s %s: a body without bytes or a file", req->method, req->url);
 	for (size_t i = 0; req->headers && i < req->headers->n; i++) {
 		const char *h = req->headers->v[i];
@@ -165,7 +165,7 @@ static int send_request(struct http_client *c, struct http_conn *cn, const struc
 	else if (has_body_method(h->method))
 		strbuf_addstr(&sb, "Content-Length: 0\r\n");
 	strbuf_addstr(&sb, "\r\n");
-	inline_body = h->body.len >= 0 && h->body.fd < 0 && h->body.len <= BODY_INLINE;
+	inline_body = h->body.len > 0 && h->body.fd < 0 && h->body.len <= BODY_INLINE;
 	if (inline_body)
 		strbuf_add(&sb, h->body.buf, (size_t)h->body.len);
 	if (conn_send_all(cn, sb.buf, sb.len, err) < 0)

@@ -109,7 +109,9 @@ static int connect_one(const struct addrinfo *ai, int ms, struct kerr *err)
 
 int net_connect(const char *host, const char *port, int timeout_ms, struct kerr *err)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
+	/* no AI_ADDRCONFIG: on a board with nothing but loopback it hides
+	 * 127.0.0.1 too, and a local registry is what such a board talks to */
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res = NULL;
 	struct kerr first = KERR_INIT;
 	long deadline = now_ms() + timeout_ms;

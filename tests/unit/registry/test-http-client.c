@@ -723,11 +723,17 @@ static void test_body_from_fd(void **state)
 	req.body = (struct http_body)HTTP_BODY_NONE;
 	must(http_do(&c, &req, &resp, &err), &err);
 	http_response_end(&resp);
+	/* an empty body needs no bytes */
+	req.method = "PUT";
+	req.body = (struct http_body){ NULL, -1, 0, 0 };
+	must(http_do(&c, &req, &resp, &err), &err);
+	http_response_end(&resp);
 	http_client_release(&c);
 	assert_int_equal(srv_wait(&s, &seen), 0);
 	want = xasprintf("PUT /v2/x/blobs/uploads/1?digest=sha256:0 HTTP/1.1 len=200000 sum=%lu\n"
 			 "PATCH /v2/x/blobs/uploads/1?digest=sha256:0 HTTP/1.1 len=3 sum=96354\n"
-			 "POST /v2/x/blobs/uploads/1?digest=sha256:0 HTTP/1.1 len=0 sum=0\n", sum);
+			 "POST /v2/x/blobs/uploads/1?digest=sha256:0 HTTP/1.1 len=0 sum=0\n"
+			 "PUT /v2/x/blobs/uploads/1?digest=sha256:0 HTTP/1.1 len=0 sum=0\n", sum);
 	assert_string_equal(seen.buf, want);
 	close(fd);
 	free(want);
