@@ -118,7 +118,7 @@ static int fetch_once(struct reg_conn *c, struct store *st, struct store_blob *b
 }
 
 int reg_blob_fetch(struct reg_conn *c, struct store *st, const struct oci_descriptor *d,
-		   struct kerr *err)
+		   struct store_blob *out, struct kerr *err)
 {
 	struct store_blob b = STORE_BLOB_INIT;
 	int64_t got = 0, before;
@@ -150,7 +150,17 @@ int reg_blob_fetch(struct reg_conn *c, struct store *st, const struct oci_descri
 		store_blob_abort(&b);
 		return -1;
 	}
-	return store_blob_commit(&b, d->digest, NULL, err);
+	if (store_blob_check(&b, d->digest, NULL, err) < 0) {
+		/* bytes that are not what was asked for are the registry's
+		 * (or the network's) failure, not the user's input */
+		err->kind = KERR_FAIL;
+		return kerr_wrap(err, "blob '%s' from %s", d->digest, c->repo->registry);
+	}
+	if (out) {
+		*out = b;
+		return 0;
+	}
+	return store_blob_publish(&b, err);
 }
 
 /* the Location of an upload, absolute */

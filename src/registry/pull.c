@@ -17,6 +17,7 @@ struct pull {
 	struct store *st;
 	const struct reg_opts *o;
 	struct oci_descriptor **fetch;	/* layers the store lacks */
+	struct store_blob *got;		/* each one, checked, in kiln/ingest */
 	size_t nfetch;
 };
 
@@ -25,7 +26,7 @@ static int fetch_one(struct reg_conn *c, size_t i, void *arg, struct kerr *err)
 	struct pull *p = arg;
 	const struct oci_descriptor *d = p->fetch[i];
 
-	if (reg_blob_fetch(c, p->st, d, err) < 0)
+	if (reg_blob_fetch(c, p->st, d, &p->got[i], err) < 0)
 		return -1;
 	if (p->o->out && !p->o->quiet)
 		fprintf(p->o->out, "%.12s: Pull complete\n", d->digest + 7);
@@ -106,7 +107,8 @@ static int check_layers(const struct oci_manifest *m, const char *name, struct k
 }
 
 /* a single-platform image must be what was asked for */
-static int check_config(struct store *st, const struct oci_manifest *m, const char *name,
+static int check_config(struct store *st, const struct store_blob *pending,
+			const struct oci_manifest *m, const char *name,
 			const struct oci_platform *want, struct kerr *err)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -114,7 +116,13 @@ static int check_config(struct store *st, const struct oci_manifest *m, const ch
 	int r;
 
 	memset(&cfg, 0, sizeof(cfg));
-	r = store_blob_read(st, m->config.digest, 16u << 20, &sb, err);
+	if (pending) {
+		cleanup_close int fd = store_blob_checked_fd(pending, err);
+
+		r = fd < 0 ? -1 : strbuf_read_fd(&sb, fd, 16u << 20, err);
+	} else {
+		r = store_blob_read(st, m->config.digest, 16u << 20, &sb, err);
+	}
 	if (r >= 0)
 		r = img_config_parse(sb.buf, sb.len, &cfg, err);
 	strbuf_release(&sb);
@@ -171,7 +179,8 @@ static int pull_image(struct store *st, struct reg_repo *repo, const struct img_
 	struct reg_manifest *m = &top;
 	struct oci_manifest man;
 	struct oci_descriptor d = OCI_DESCRIPTOR_INIT;
-	struct pull p = { st, o, NULL, 0 };
+	struct pull p = { st, o, NULL, NULL, 0 };
+	struct store_blob cfg = STORE_BLOB_INIT;
 	char before[DIGEST_STR_LEN];
 	int r;
 
@@ -191,14 +200,20 @@ static int pull_image(struct store *st, struct reg_repo *repo, const struct img_
 	/* the store may be pruned from now on only around us */
 	if (r >= 0)
 		r = store_hold(st, err);
+	/* the config is read before any layer is fetched, from the temp file
+	 * it waits in with the layers until all of them are here */
 	if (r >= 0 && !store_blob_exists(st, man.config.digest)) {
-		r = reg_blob_fetch(&c, st, &man.config, err);
+		r = reg_blob_fetch(&c, st, &man.config, &cfg, err);
 		res->updated = true;
 	}
 	if (r >= 0)
-		r = check_config(st, &man, name, m == &top ? want : NULL, err);
+		r = check_config(st, cfg.tmpname ? &cfg : NULL, &man, name,
+				 m == &top ? want : NULL, err);
 	if (r >= 0) {
 		p.fetch = xcalloc(man.nlayers + 1, sizeof(*p.fetch));
+		p.got = xcalloc(man.nlayers + 1, sizeof(*p.got));
+		for (size_t i = 0; i <= man.nlayers; i++)
+			p.got[i] = (struct store_blob)STORE_BLOB_INIT;
 		for (size_t i = 0; i < man.nlayers; i++) {
 			const struct oci_descriptor *l = &man.layers[i];
 			bool dup = false;
@@ -217,6 +232,11 @@ static int pull_image(struct store *st, struct reg_repo *repo, const struct img_
 		r = reg_each(repo, p.nfetch, o->jobs, fetch_one, &p, err);
 		res->updated = res->updated || p.nfetch;
 	}
+	/* every blob is here and checked: now they may be seen */
+	for (size_t i = 0; r >= 0 && i < p.nfetch; i++)
+		r = store_blob_publish(&p.got[i], err);
+	if (r >= 0 && cfg.tmpname)
+		r = store_blob_publish(&cfg, err);
 	/* manifests last: a store with them has everything they name */
 	if (r >= 0 && m == &child)
 		r = store_blob_put(st, child.body.buf, child.body.len, child.digest, NULL, err);
@@ -229,7 +249,11 @@ static int pull_image(struct store *st, struct reg_repo *repo, const struct img_
 		res->updated = res->updated || strcmp(before, top.digest);
 		snprintf(res->digest, sizeof(res->digest), "%s", top.digest);
 	}
+	for (size_t i = 0; p.got && i < p.nfetch; i++)
+		store_blob_abort(&p.got[i]);
+	store_blob_abort(&cfg);
 	oci_descriptor_clear(&d);
+	free(p.got);
 	free(p.fetch);
 	oci_manifest_clear(&man);
 	reg_manifest_clear(&child);

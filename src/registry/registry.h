@@ -96,9 +96,10 @@ int reg_manifest_put(struct reg_conn *c, const char *reference, const char *medi
 int reg_blob_exists(struct reg_conn *c, const char *digest, struct kerr *err);
 /* The blob into the store, hashed while written; a connection that drops
  * is resumed with Range where the registry allows it. A blob whose bytes
- * do not match its digest or size is deleted, and is an error naming it. */
+ * do not match its digest or size is deleted, and is an error naming it.
+ * With out, the checked blob is left there to publish (or abort) later. */
 int reg_blob_fetch(struct reg_conn *c, struct store *st, const struct oci_descriptor *d,
-		   struct kerr *err);
+		   struct store_blob *out, struct kerr *err);
 /* 1 mounted from the repository from on the same registry, 0 not */
 int reg_blob_mount(struct reg_conn *c, const char *digest, const char *from,
 		   struct kerr *err);

@@ -68,12 +68,11 @@ void store_blob_abort(struct store_blob *b)
 	}
 }
 
-int store_blob_commit(struct store_blob *b, const char *expected, char out[DIGEST_STR_LEN],
-		      struct kerr *err)
+int store_blob_check(struct store_blob *b, const char *expected, char out[DIGEST_STR_LEN],
+		     struct kerr *err)
 {
 	unsigned char h[SHA256_LEN];
 	char got[DIGEST_STR_LEN];
-	struct stat sb;
 	int fd = b->fd;
 
 	b->fd = -1;
@@ -86,12 +85,7 @@ int store_blob_commit(struct store_blob *b, const char *expected, char out[DIGES
 	}
 	if (out)
 		memcpy(out, got, DIGEST_STR_LEN);
-	if (!fstatat(b->st->blobsfd, got + 7, &sb, 0)) {
-		/* already there: content addressing makes it the same bytes */
-		close(fd);
-		store_blob_abort(b);
-		return 0;
-	}
+	memcpy(b->digest, got, DIGEST_STR_LEN);
 	if (fsync(fd) < 0) {
 		kerr_errno(err, errno, "cannot write blob '%s'", got);
 		close(fd);
@@ -99,16 +93,46 @@ int store_blob_commit(struct store_blob *b, const char *expected, char out[DIGES
 		return -1;
 	}
 	close(fd);
-	if (renameat(b->st->ingestfd, b->tmpname, b->st->blobsfd, got + 7) < 0) {
-		kerr_errno(err, errno, "cannot store blob '%s'", got);
+	return 0;
+}
+
+int store_blob_checked_fd(const struct store_blob *b, struct kerr *err)
+{
+	int fd = openat(b->st->ingestfd, b->tmpname, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return kerr_errno(err, errno, "cannot read blob '%s' in '%s/kiln/ingest'", b->digest,
+				  b->st->root);
+	return fd;
+}
+
+int store_blob_publish(struct store_blob *b, struct kerr *err)
+{
+	struct stat sb;
+
+	if (!fstatat(b->st->blobsfd, b->digest + 7, &sb, 0)) {
+		/* already there: content addressing makes it the same bytes */
+		store_blob_abort(b);
+		return 0;
+	}
+	if (renameat(b->st->ingestfd, b->tmpname, b->st->blobsfd, b->digest + 7) < 0) {
+		kerr_errno(err, errno, "cannot store blob '%s'", b->digest);
 		store_blob_abort(b);
 		return -1;
 	}
 	free(b->tmpname);
 	b->tmpname = NULL;
 	if (fsync(b->st->blobsfd) < 0)
-		return kerr_errno(err, errno, "cannot store blob '%s'", got);
+		return kerr_errno(err, errno, "cannot store blob '%s'", b->digest);
 	return 0;
+}
+
+int store_blob_commit(struct store_blob *b, const char *expected, char out[DIGEST_STR_LEN],
+		      struct kerr *err)
+{
+	if (store_blob_check(b, expected, out, err) < 0)
+		return -1;
+	return store_blob_publish(b, err);
 }
 
 int store_blob_put(struct store *st, const void *buf, size_t len, const char *expected,

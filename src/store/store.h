@@ -48,6 +48,7 @@ struct store_blob {
 	char *tmpname;
 	struct sha256 h;
 	int64_t size;
+	char digest[DIGEST_STR_LEN];	/* once checked */
 };
 
 #define STORE_BLOB_INIT { .fd = -1 }
@@ -59,6 +60,14 @@ int store_blob_write(struct store_blob *b, const void *buf, size_t len, struct k
 int store_blob_commit(struct store_blob *b, const char *expected, char out[DIGEST_STR_LEN],
 		      struct kerr *err);
 void store_blob_abort(struct store_blob *b);
+/* commit in two steps, for writers that name nothing until every blob of
+ * an image is there (a pull): check the digest and sync, keeping the temp
+ * file; then move it into place (or abort it) */
+int store_blob_check(struct store_blob *b, const char *expected, char out[DIGEST_STR_LEN],
+		     struct kerr *err);
+int store_blob_publish(struct store_blob *b, struct kerr *err);
+/* a checked blob's bytes before it is published */
+int store_blob_checked_fd(const struct store_blob *b, struct kerr *err);
 int store_blob_put(struct store *st, const void *buf, size_t len, const char *expected,
 		   char out[DIGEST_STR_LEN], struct kerr *err);
 int store_blob_put_fd(struct store *st, int fd, const char *expected,
