@@ -19,6 +19,13 @@ enum build_progress {
 	BUILD_PROGRESS_QUIET,
 };
 
+/* --pull: when FROM and COPY --from images come from their registry */
+enum build_pull {
+	BUILD_PULL_MISSING,	/* when the store has not got them (the default) */
+	BUILD_PULL_ALWAYS,	/* every build asks for the newest */
+	BUILD_PULL_NEVER,	/* the store's only */
+};
+
 struct build_opts {
 	const char *context;		/* a directory, or "-": a tar on stdin */
 	const char *dockerfile;		/* NULL: CONTEXT/Dockerfile; "-": stdin */
@@ -37,6 +44,9 @@ struct build_opts {
 	enum build_progress progress;
 	enum sandbox_network network;
 	enum snapshot_kind snapshotter;
+	enum build_pull pull;
+	int tls_verify;			/* --tls-verify: -1 by the insecure list */
+	const char *creds;		/* --creds USER[:PASS] */
 };
 
 void build_opts_init(struct build_opts *o);

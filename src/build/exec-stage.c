@@ -52,14 +52,16 @@ int exec_source_root(struct build *b, const struct plan_src *src, struct snapsho
 			return kerr_set(err, "stage %d has not run", src->stage);
 		stage_state_copy(&tmp, from);
 	} else {
-		/* an image named by COPY --from or a mount: the store has it or
-		 * nothing does (no registry in this build) */
+		/* an image named by COPY --from or a mount: from the store,
+		 * which a registry fills first when there is one */
 		struct oci_index idx;
 		struct store_image img;
 		int i;
 
 		if (!strcmp(src->image, "scratch"))
 			return snapshot_new(out, &b->st, b->o->snapshotter, NULL, 0, err);
+		if (exec_pull(b, src->image, NULL, err) < 0)
+			return kerr_wrap(err, "'%s'", src->image);
 		oci_index_init(&idx);
 		memset(&img, 0, sizeof(img));
 		r = store_index_read(&b->st, &idx, err);
@@ -97,6 +99,8 @@ int exec_image_digest(struct build *b, const char *name, struct sha256 *key, str
 	key_add(key, name);
 	if (!strcmp(name, "scratch"))
 		return 0;
+	if (exec_pull(b, name, NULL, err) < 0)
+		return kerr_wrap(err, "'%s'", name);
 	oci_index_init(&idx);
 	i = store_index_read(&b->st, &idx, err) < 0 ? -1 : store_resolve(&b->st, &idx, name, err);
 	if (i >= 0)

@@ -27,6 +27,7 @@ void build_opts_init(struct build_opts *o)
 	o->context = ".";
 	o->network = SANDBOX_NET_HOST;
 	o->snapshotter = SNAPSHOT_AUTO;
+	o->tls_verify = -1;
 }
 
 void build_opts_release(struct build_opts *o)
@@ -133,12 +134,22 @@ static int base_image(struct build *b, int si, struct stage_state *ss, struct ke
 
 	oci_index_init(&idx);
 	memset(&img, 0, sizeof(img));
+	if (exec_pull(b, s->base, &s->platform, err) < 0) {
+		kerr_wrap(err, "FROM %s", s->base);
+		goto out;
+	}
 	if (store_index_read(&b->st, &idx, err) < 0)
 		goto out;
 	i = store_resolve(&b->st, &idx, s->base, err);
 	if (i < 0) {
-		kerr_input(err, "FROM %s: no such image in the store (kiln pull is not in this "
-			   "build: bring it with kiln load or kiln import)", s->base);
+		if (!IS_ENABLED(CONFIG_BUILD_REGISTRY))
+			kerr_input(err, "FROM %s: no such image in the store (kiln pull is not in "
+				   "this build: bring it with kiln load or kiln import)", s->base);
+		else if (b->o->pull == BUILD_PULL_NEVER)
+			kerr_input(err, "FROM %s: no such image in the store, and --pull=never",
+				   s->base);
+		else
+			kerr_input(err, "FROM %s: no such image in the store", s->base);
 		goto out;
 	}
 	{
@@ -630,6 +641,7 @@ out:
 	store_close(&b.st);
 	context_close(&b.ctx);
 	progress_release(&b.pr);
+	strvec_clear(&b.pulled);
 	strvec_clear(&args);
 	strvec_clear(&platforms);
 	return r;

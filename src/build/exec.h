@@ -109,6 +109,7 @@ struct build {
 	char dfname[256];		/* "Dockerfile" as errors name it */
 	struct strvec secret_ids, secret_srcs;	/* --secret: id and file or env:NAME */
 	unsigned char step_key[SHA256_LEN];	/* the key of the step running */
+	struct strvec pulled;		/* "name platform" asked for in this build */
 };
 
 /* SIGINT or SIGTERM arrived: stop at the next step or file */
@@ -130,6 +131,23 @@ int exec_snapshot(struct build *b, struct stage_state *ss, struct kerr *err);
 /* a root of another stage or an image, read-only use, freed by the caller */
 int exec_source_root(struct build *b, const struct plan_src *src, struct snapshot **out,
 		     struct kerr *err);
+/* exec-pull.c: makes sure the store has the image name (for platform pf,
+ * NULL: the host's), asking its registry as --pull says; once per name in
+ * a build. Without CONFIG_REGISTRY the store has it or nothing does. */
+#ifdef CONFIG_BUILD_REGISTRY
+int exec_pull(struct build *b, const char *name, const struct plan_platform *pf,
+	      struct kerr *err);
+#else
+static inline int exec_pull(struct build *b, const char *name,
+			    const struct plan_platform *pf, struct kerr *err)
+{
+	(void)b;
+	(void)name;
+	(void)pf;
+	(void)err;
+	return 0;
+}
+#endif
 /* adds an image's name and manifest digest to a key */
 int exec_image_digest(struct build *b, const char *name, struct sha256 *key, struct kerr *err);
 /* turns the live root's changes into a layer of ss (or an empty step) */

@@ -8,6 +8,7 @@
 #include "cmd/storecmd.h"
 #include "cmd/cmd.h"
 #include "image/ref.h"
+#include "registry/registry.h"
 
 static const struct cmd_help build_help = {
 	"build", "[OPTIONS] CONTEXT",
@@ -27,12 +28,52 @@ static int check_tag(const char *name, struct kerr *err)
 	return r < 0 ? kerr_wrap(err, "-t") : 0;
 }
 
+/* --pull (always), --pull=always|missing|never|true|false, as docker and
+ * buildah take it */
+static int pull_cb(const struct opt *o, const char *arg, struct kerr *err)
+{
+	enum build_pull *p = o->value;
+
+	if (!IS_ENABLED(CONFIG_BUILD_REGISTRY))
+		return kerr_input(err, "registries are not in this build (CONFIG_REGISTRY=n)");
+	if (!arg || !strcmp(arg, "always") || !strcmp(arg, "true"))
+		*p = BUILD_PULL_ALWAYS;
+	else if (!strcmp(arg, "missing") || !strcmp(arg, "false"))
+		*p = BUILD_PULL_MISSING;
+	else if (!strcmp(arg, "never"))
+		*p = BUILD_PULL_NEVER;
+	else
+		return kerr_input(err, "'%s': expected always, missing or never", arg);
+	return 0;
+}
+
+/* --push: every -t name to its registry, after the build named it */
+static int push_tags(const struct build_opts *o, struct kerr *err)
+{
+	struct reg_push_opts po = { REG_OPTS_INIT, o->docker_format };
+	char digest[DIGEST_STR_LEN];
+	struct store st;
+	int64_t size;
+	int r;
+
+	po.reg.tls_verify = o->tls_verify;
+	po.reg.creds = o->creds;
+	po.reg.out = o->quiet ? NULL : stderr;
+	if (storecmd_open(&st, err) < 0)
+		return kerr_wrap(err, "--push");
+	r = 0;
+	for (size_t i = 0; r >= 0 && i < o->tags.n; i++)
+		r = reg_push(&st, o->tags.v[i], NULL, &po, digest, &size, err);
+	store_close(&st);
+	return r < 0 ? kerr_wrap(err, "--push") : 0;
+}
+
 int cmd_build(int argc, char **argv, struct kerr *err)
 {
 	struct build_opts o;
 	const char *progress = NULL, *network = NULL, *format = NULL, *snapshotter = NULL;
 	const char *emulation = NULL;
-	int no_cache = 0, quiet = 0, jobs = -1;
+	int no_cache = 0, quiet = 0, jobs = -1, push = 0;
 	char id[DIGEST_STR_LEN];
 	int r = -1;
 
@@ -69,6 +110,16 @@ int cmd_build(int argc, char **argv, struct kerr *err)
 				    "the network of RUN steps (default host)"),
 			OPT_STRING_(0, "format", &format, "oci|docker",
 				    "media types of the image (default oci)"),
+			OPT_CALLBACK_(0, "pull", &o.pull, NULL,
+				      "--pull=missing (default): FROM images the store lacks come "
+				      "from their registry; always: every time; never: never",
+				      pull_cb),
+			OPT_BOOL_(0, "push", &push, "push every -t name to its registry"),
+			OPT_STRING_(0, "creds", &o.creds, "USER[:PASS]",
+				    "credentials for the registries, instead of those stored"),
+			OPT_BOOL_(0, "tls-verify", &o.tls_verify,
+				  "verify registries' certificates (--tls-verify=false: do not, "
+				  "and allow plain HTTP)"),
 			OPT_STRING_(0, "snapshotter", &snapshotter, "auto|overlay|copy",
 				    "how step roots are made (default auto: overlay when it mounts; "
 				    "or $KILN_SNAPSHOTTER)"),
@@ -134,7 +185,17 @@ int cmd_build(int argc, char **argv, struct kerr *err)
 		kerr_input(err, "the context and the Dockerfile cannot both come from standard input");
 		goto out;
 	}
+	if (push && !IS_ENABLED(CONFIG_BUILD_REGISTRY)) {
+		kerr_input(err, "--push: registries are not in this build (CONFIG_REGISTRY=n)");
+		goto out;
+	}
+	if (push && !o.tags.n) {
+		kerr_input(err, "--push needs a name to push to (-t REGISTRY/NAME:TAG)");
+		goto out;
+	}
 	r = build_run(&o, id, err);
+	if (r >= 0 && push && IS_ENABLED(CONFIG_BUILD_REGISTRY))
+		r = push_tags(&o, err);
 	if (r >= 0 && quiet)
 		printf("%s\n", id);
 out:

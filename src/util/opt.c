@@ -146,7 +146,8 @@ int opt_parse(int argc, char **argv, const struct opt *opts,
 					goto out_usage;
 				}
 			} else if (eq) {
-				if (o->type != OPT_BOOL) {
+				/* flags that may carry a value: --x=false, --pull=never */
+				if (o->type != OPT_BOOL && o->type != OPT_CALLBACK) {
 					kerr_input(err, "option '%s' takes no value", shown);
 					goto out_usage;
 				}

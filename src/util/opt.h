@@ -14,7 +14,8 @@ enum opt_type {
 	OPT_STRING,	/* const char *: the last one given wins */
 	OPT_INT,	/* int, decimal */
 	OPT_LIST,	/* struct strvec: every one given, in order */
-	OPT_CALLBACK,	/* cb(opt, arg, err); arg NULL for flags without value */
+	OPT_CALLBACK,	/* cb(opt, arg, err); without argh a flag, which may be
+			 * given "--x=value" (arg NULL when it was not) */
 };
 
 struct opt;
