@@ -76,8 +76,12 @@ check_board() {
 	[[ "$output" != *"print only the version number"* ]]
 }
 
-@test "board factory-airgap: builds for this machine" {
+@test "board factory-airgap: builds for this machine, with no network code" {
 	check_board factory-airgap "$(uname -m | sed -e s/x86_64/amd64/ -e s/aarch64/arm64/)" "statically"
+	run "$BATS_FILE_TMPDIR/b-factory-airgap/kiln" push app:1
+	[ "$status" -eq 2 ]
+	[ "$output" = "kiln: 'push' is not in this build (CONFIG_REGISTRY=n)" ]
+	! nm "$BATS_FILE_TMPDIR/b-factory-airgap/kiln_unstripped" | grep -q -e mbedtls_ssl_ -e http_do
 }
 
 @test "allnoconfig builds the smallest kiln, under 400 KB" {
