@@ -2,6 +2,7 @@
  * from=) that the store lacks, or all of them with --pull=always, fetched
  * from their registries before the build reads them. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "build/exec.h"

@@ -635,10 +635,22 @@ rootfs_cat() {
 	dockerfile <<-'EOF'
 	FROM nosuch/image:1
 	EOF
-	run kiln build "$ctx"
+	if grep -q '^CONFIG_REGISTRY=y' "$KILN_CONFIG"; then
+		run kiln build --pull=never "$ctx"
+	else
+		run kiln build "$ctx"
+	fi
 	[ "$status" -eq 2 ]
 	# progress says which step failed; the error is the last line
 	[[ "${lines[-1]}" == "kiln: build: Dockerfile:1: FROM nosuch/image:1: no such image"* ]]
+	grep -q '^CONFIG_REGISTRY=y' "$KILN_CONFIG" || return 0
+	# with registries, the store asks the image's registry, which is not there
+	dockerfile <<-'EOF'
+	FROM 127.0.0.1:1/nosuch/image:1
+	EOF
+	run kiln build "$ctx"
+	[ "$status" -eq 1 ]
+	[[ "${lines[-1]}" == "kiln: build: Dockerfile:1: FROM 127.0.0.1:1/nosuch/image:1: "*"cannot reach registry '127.0.0.1:1'"* ]]
 }
 
 @test "build: a Dockerfile error names the line; the store is unchanged" {
