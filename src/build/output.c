@@ -59,20 +59,6 @@ int output_commit(struct build *b, struct stage_state *ss, char id[DIGEST_STR_LE
 	return r;
 }
 
-/* an image without a name stays in index.json as <none> until prune */
-static int add_untagged(struct store *st, struct oci_index *idx, void *arg, struct kerr *err)
-{
-	const struct oci_descriptor *d = arg;
-
-	(void)st;
-	(void)err;
-	for (size_t i = 0; i < idx->n; i++)
-		if (!strcmp(idx->manifests[i].digest, d->digest))
-			return 0;
-	oci_index_add(idx, d);
-	return 1;
-}
-
 /* "type=oci,dest=out.tar" into its parts */
 static int parse_output(const char *spec, char **type, char **dest, struct kerr *err)
 {
@@ -200,7 +186,7 @@ int output_deliver(struct build *b, struct stage_state *ss, const char *id,
 		   const struct oci_descriptor *manifest, struct kerr *err)
 {
 	if (!b->o->tags.n &&
-	    store_index_update(&b->st, add_untagged, (void *)manifest, err) < 0)
+	    store_keep(&b->st, manifest, err) < 0)
 		return -1;
 	for (size_t i = 0; i < b->o->tags.n; i++) {
 		if (store_tag(&b->st, manifest, b->o->tags.v[i], err) < 0)

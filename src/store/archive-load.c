@@ -211,20 +211,6 @@ static int read_dir(struct archive_load *l, struct kerr *err)
 	return 0;
 }
 
-static int add_untagged_fn(struct store *st, struct oci_index *idx, void *arg,
-			   struct kerr *err)
-{
-	const struct oci_descriptor *d = arg;
-
-	(void)st;
-	(void)err;
-	for (size_t i = 0; i < idx->n; i++)
-		if (!strcmp(idx->manifests[i].digest, d->digest))
-			return 0;
-	oci_index_add(idx, d);
-	return 1;
-}
-
 /* docker's familiar form: "sk/app:3" for docker.io/sk/app:3 */
 static void loaded_name(struct strvec *loaded, const char *name)
 {
@@ -269,7 +255,7 @@ static int commit(struct archive_load *l, struct strvec *loaded, struct kerr *er
 		struct loaded_image *im = &l->imgs[i];
 
 		if (!im->tags.n) {
-			if (store_index_update(l->st, add_untagged_fn, &im->desc, err) < 0)
+			if (store_keep(l->st, &im->desc, err) < 0)
 				return -1;
 			strvec_pushf(loaded, "Loaded image ID: %s", im->id);
 		}

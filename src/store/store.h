@@ -126,8 +126,9 @@ int store_resolve(struct store *st, const struct oci_index *idx, const char *nam
  * as <none>); the caller holds the store when d's blobs are new */
 int store_tag(struct store *st, const struct oci_descriptor *d, const char *name,
 	      struct kerr *err);
-/* keeps d in the store without a name, unless an entry already has its
- * digest (a pull by digest: an image docker would list as <none>) */
+/* keeps d in the store without a name (docker's <none>, which prune
+ * removes), unless an entry already has its digest: a build without -t, a
+ * load of an unnamed image, a pull by digest */
 int store_keep(struct store *st, const struct oci_descriptor *d, struct kerr *err);
 /* removes one name; an image left without names is removed */
 int store_untag(struct store *st, const char *name, struct strvec *report, struct kerr *err);
