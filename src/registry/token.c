@@ -173,7 +173,8 @@ static int read_answer(const struct strbuf *body, const char *realm, char **toke
 	if (!t || !*t)
 		return kerr_set(err, "%s answered without a token", what);
 	*token = xstrdup(t);
-	*ttl = expires > 0 && expires < 100L * 365 * 86400 ? (long)expires : TOKEN_DEFAULT_TTL;
+	/* ten years at most: "now + ttl" must fit a 32-bit long */
+	*ttl = expires > 0 && expires < 10L * 365 * 86400 ? (long)expires : TOKEN_DEFAULT_TTL;
 	return 0;
 }
 
