@@ -106,7 +106,7 @@ cmd_build() {
 	RANLIB=${RANLIB:-ranlib}
 	top=$out/$arch
 	mkdir -p "$top"
-	want=$(cat "$lock" "$here/deps.sh" | sha256sum | cut -c1-64)
+	want=$(cat "$lock" "$here/deps.sh" "$here/mbedtls-kiln.h" | sha256sum | cut -c1-64)
 	# one builder per DEPS_DIR and arch; whoever waited finds it done
 	if [ -z "${KILN_DEPS_LOCKED:-}" ] && command -v flock >/dev/null; then
 		KILN_DEPS_LOCKED=1 exec flock "$top/.lock" "$0" build "$src" "$out" "$arch" "$kh"
@@ -134,6 +134,13 @@ cmd_build() {
 
 	echo "  DEPS    mbedtls ($arch)"
 	unpack mbedtls "$src" "$build/mbedtls"
+	# kiln's cuts (a TLS client and nothing else), seen by the library
+	# and by kiln's objects alike: config.h includes them before its checks
+	cp "$here/mbedtls-kiln.h" "$build/mbedtls/include/mbedtls/kiln.h"
+	sed -i 's|^#include "mbedtls/check_config.h"|#include "mbedtls/kiln.h"\n&|' \
+		"$build/mbedtls/include/mbedtls/config.h"
+	grep -q '^#include "mbedtls/kiln.h"' "$build/mbedtls/include/mbedtls/config.h" ||
+		die "mbedtls: config.h has no check_config.h line to put kiln's cuts before"
 	make -C "$build/mbedtls/library" -j"$jobs" CC="$CC" AR="$AR" CFLAGS="$cflags" \
 		libmbedcrypto.a libmbedx509.a libmbedtls.a >"$build/mbedtls.log" 2>&1 ||
 		die "mbedtls build failed (log: $build/mbedtls.log)"
