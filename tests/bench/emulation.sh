@@ -62,7 +62,7 @@ step() {
 	for _ in $(seq "$rounds"); do
 		KILN_EMULATION=$route "$kiln" build --no-cache --progress=plain --platform linux/arm64 \
 			"$work/ctx-$route" > "$work/out" 2>&1 || { cat "$work/out" >&2; exit 1; }
-		n=$(sed -n 's/^#\([0-9]*\) \[[0-9/]*\] RUN .*/\1/p' "$work/out" | tail -n 1)
+		n=$(sed -n 's/^#\([0-9]*\) \[[^]]*\] RUN .*/\1/p' "$work/out" | tail -n 1)
 		t=$(sed -n "s/^#$n DONE \\([0-9.]*\\)s\$/\\1/p" "$work/out" | tail -n 1)
 		[ -n "$t" ] || { echo "no DONE time for the RUN step:" >&2; cat "$work/out" >&2; exit 1; }
 		if [ -z "$b" ] || lt "$t" "$b"; then b=$t; fi
