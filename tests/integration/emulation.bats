@@ -257,6 +257,28 @@ assert archs == ['amd64', 'arm64'], archs"
 	kiln images multi | grep -q multi
 	kiln export multi:1 -o "$W/host.tar"
 	[ "$(tar -tf "$W/host.tar" | grep -c '^f-')" -eq 1 ]
+	# umoci reads manifests, not indexes: name each platform's manifest in
+	# the layout and let umoci unpack it, its own way
+	mkdir -p "$W/layout"
+	tar -xf "$W/multi.tar" -C "$W/layout"
+	python3 - "$W/layout" <<-'PY'
+	import json, os, sys
+	lay = sys.argv[1]
+	top = json.load(open(os.path.join(lay, "index.json")))
+	d = top["manifests"][0]["digest"].split(":")[1]
+	idx = json.load(open(os.path.join(lay, "blobs", "sha256", d)))
+	for m in idx["manifests"]:
+	    m = dict(m)
+	    m["annotations"] = {"org.opencontainers.image.ref.name": m["platform"]["architecture"]}
+	    top["manifests"].append(m)
+	json.dump(top, open(os.path.join(lay, "index.json"), "w"))
+	PY
+	for a in amd64 arm64; do
+		umoci unpack --rootless --image "$W/layout:$a" "$W/bundle-$a" >/dev/null
+		[ -f "$W/bundle-$a/rootfs/f-$a" ]
+		[ "$(ls "$W/bundle-$a/rootfs")" = "f-$a" ] || { ls -la "$W/bundle-$a/rootfs"; false; }
+		umoci stat --image "$W/layout:$a" --json | grep -q '"history"'
+	done
 }
 
 # ---- the ptrace route: exec calls traced, no binfmt_misc at all ----
