@@ -86,7 +86,9 @@ static int push_blob(struct reg_conn *c, size_t i, void *arg, struct kerr *err)
 			log_debug("mount of %s from %s: %s", d->digest, p->cand_repo.v[k], err->msg);
 			kerr_clear(err);
 		} else if (r > 0) {
-			say(p, d->digest, "Mounted from ");
+			cleanup_free char *what = xasprintf("Mounted from %s", p->cand_repo.v[k]);
+
+			say(p, d->digest, what);
 			return 0;
 		}
 		break;

@@ -406,3 +406,39 @@ PY
 	[ "$status" -eq 0 ]
 	[ "$(rs_stat "len(s['requests'])")" -eq "$seen" ]
 }
+
+@test "push mounts a blob another repository of the registry has, and sends a large one in chunks" {
+	require_feature BUILD
+	reg_start
+	reg_push_busybox "$REG/base:1"
+	rs_start
+	run --separate-stderr kiln pull --tls-verify=false "$RS/base:1"
+	[ "$status" -eq 0 ]
+	# an image on that base with one incompressible 40 MiB layer
+	mkdir -p "$W/ctx"
+	head -c $((40 << 20)) /dev/urandom >"$W/ctx/big"
+	printf 'FROM %s\nCOPY big /big\n' "$RS/base:1" >"$W/ctx/Dockerfile"
+	run kiln build --tls-verify=false -q -t "$RS/app:1" "$W/ctx"
+	[ "$status" -eq 0 ]
+	read -r m _ _ l1 l2 < <(oci_digests "$KILN_ROOT" "$RS/app:1")
+	[ "$l1" = "$BB_LAYER" ]
+	run --separate-stderr kiln push --tls-verify=false "$RS/app:1"
+	echo "$output"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"${BB_LAYER:7:12}: Mounted from base"* ]]
+	[[ "$output" == *"${l2:7:12}: Pushed"* ]]
+	[ "${lines[-1]}" = "1: digest: $m size: $(stat -c %s "$KILN_ROOT/blobs/sha256/${m#sha256:}")" ]
+	# the registry mounted the base layer (201) and took none of its bytes
+	[ "$(rs_stat "len([r for r in s['requests'] if r['method'] == 'POST' and 'mount=$BB_LAYER' in r['query'] and 'from=base' in r['query'] and r['status'] == 201])")" -eq 1 ]
+	[ "$(rs_stat "len([r for r in s['requests'] if r['method'] in ('PUT', 'PATCH') and '$BB_LAYER' in r['query']])")" -eq 0 ]
+	# the big layer went up as PATCH chunks, then one PUT with its digest
+	[ "$(rs_stat "len([r for r in s['requests'] if r['method'] == 'PATCH' and r['status'] == 202])")" -ge 2 ]
+	[ "$(rs_stat "len([r for r in s['requests'] if r['method'] == 'PUT' and 'digest=$l2' in r['query'] and r['status'] == 201])")" -eq 1 ]
+	# and what the registry holds is what kiln had, byte for byte
+	[ "$(sko inspect --raw --tls-verify=false "docker://$REG/app:1" | sha256sum | cut -d' ' -f1)" = "${m#sha256:}" ]
+	export KILN_ROOT=$BATS_TEST_TMPDIR/store2
+	run --separate-stderr kiln pull --tls-verify=false "$REG/app:1"
+	[ "$status" -eq 0 ]
+	has_blob "$l2"
+}
