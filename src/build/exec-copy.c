@@ -5,7 +5,7 @@
  * destination is resolved inside the stage's root and an existing symlink
  * there is replaced, never written through. Owners are 0:0 or --chown's,
  * modes the source's or --chmod's, mtimes kept. ADD unpacks local tar and
- * tar.gz archives. The same walk, in key mode, hashes what would be copied
+ * tar.gz archives, and fetches http(s) URLs (exec-url.c). The same walk, in key mode, hashes what would be copied
  * (names, types, modes, sizes, link targets, contents; not owners or
  * mtimes) for the step's cache key. */
 #include <dirent.h>
@@ -598,20 +598,18 @@ static int copy_one(struct copy *c, const char *rel, const char *dst, bool dst_d
 	}
 }
 
-static int heredoc_file(struct copy *c, const struct df_heredoc *h, const char *content,
-			const char *dst, bool dst_dir, struct kerr *err)
+/* A new regular file at dst, or dst/name when dst_dir: its bytes from
+ * content, else from fd_in (read with pread, so a file shared by stage
+ * processes keeps no offset); mode through --chmod, mtime, --chown. */
+static int new_file(struct copy *c, const char *name, const char *content, int fd_in,
+		    mode_t base, time_t mtime, const char *dst, bool dst_dir, struct kerr *err)
 {
-	cleanup_free char *drel = join_rel(dst, dst_dir ? h->name.s : ".");
+	cleanup_free char *drel = join_rel(dst, dst_dir ? name : ".");
 	cleanup_close int fd = -1;
-	struct timespec now[2] = { { 0, UTIME_OMIT }, { 0, 0 } };
-	mode_t mode = apply_chmod(&c->chmod, 0644, false);
+	struct timespec times[2] = { { 0, UTIME_OMIT }, { mtime, 0 } };
+	mode_t mode = apply_chmod(&c->chmod, base, false);
 
-	if (c->key) {
-		key_add(c->key, h->name.s);
-		key_add(c->key, content);
-		return 0;
-	}
-	fd = path_open_in_root(c->dstfd, drel, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644,
+	fd = path_open_in_root(c->dstfd, drel, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600,
 			       err);
 	if (fd < 0) {
 		/* the parent may not exist yet */
@@ -629,15 +627,29 @@ static int heredoc_file(struct copy *c, const struct df_heredoc *h, const char *
 			close(pfd);
 		}
 		fd = path_open_in_root(c->dstfd, drel, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
-				       0644, err);
+				       0600, err);
 		if (fd < 0)
 			return -1;
 	}
-	if (write_all(fd, content, strlen(content)) < 0 || fchmod(fd, mode) < 0)
+	if (content) {
+		if (write_all(fd, content, strlen(content)) < 0)
+			return kerr_errno(err, errno, "cannot write '/%s'", drel);
+	} else {
+		char buf[65536];
+		off_t off = 0;
+		ssize_t n;
+
+		while ((n = pread(fd_in, buf, sizeof(buf), off)) > 0) {
+			if (write_all(fd, buf, (size_t)n) < 0)
+				return kerr_errno(err, errno, "cannot write '/%s'", drel);
+			off += n;
+		}
+		if (n < 0)
+			return kerr_errno(err, errno, "cannot read the file for '/%s'", drel);
+	}
+	if (fchmod(fd, mode) < 0)
 		return kerr_errno(err, errno, "cannot write '/%s'", drel);
-	/* heredoc files get the build's time as mtime: SOURCE_DATE_EPOCH or 0 */
-	now[1].tv_sec = c->b->epoch ? c->b->lo.timestamp : 0;
-	futimens(fd, now);
+	futimens(fd, times);
 	if (c->chown && (c->uid || c->gid)) {
 		if (c->record_owner)
 			return snapshot_set_owner(c->ss->snap, drel, c->uid, c->gid, err);
@@ -645,6 +657,38 @@ static int heredoc_file(struct copy *c, const struct df_heredoc *h, const char *
 			return kerr_errno(err, errno, "cannot chown '/%s'", drel);
 	}
 	return 0;
+}
+
+static int heredoc_file(struct copy *c, const struct df_heredoc *h, const char *content,
+			const char *dst, bool dst_dir, struct kerr *err)
+{
+	if (c->key) {
+		key_add(c->key, h->name.s);
+		key_add(c->key, content);
+		return 0;
+	}
+	/* heredoc files get the build's time as mtime: SOURCE_DATE_EPOCH or 0 */
+	return new_file(c, h->name.s, content, -1, 0644, c->b->epoch ? c->b->lo.timestamp : 0,
+			dst, dst_dir, err);
+}
+
+/* ADD of a URL: mode 0600 and the server's Last-Modified, as docker */
+static int url_file(struct copy *c, const struct exec_url *u, const char *url,
+		    const char *dst, bool dst_dir, struct kerr *err)
+{
+	const char *name = exec_url_name(u);
+
+	if (dst_dir && !name)
+		return kerr_input(err, "ADD %s: the URL names no file; give the destination as a "
+				  "file", url);
+	if (c->key) {
+		key_add(c->key, "url");
+		key_add(c->key, name ? name : "");
+		key_add(c->key, exec_url_digest(u));
+		return 0;
+	}
+	return new_file(c, name, NULL, exec_url_fd(u), 0600, exec_url_mtime(u), dst, dst_dir,
+			err);
 }
 
 static int resolve_chown(struct copy *c, const char *spec, struct kerr *err)
@@ -670,7 +714,8 @@ int exec_copy(struct build *b, struct stage_state *ss, const struct plan_instr *
 	const char *dst;
 	cleanup_free char *dstabs = NULL;
 	struct strvec matched = STRVEC_INIT;
-	size_t nsrc, hd = 0;
+	size_t nsrc, hd = 0, nurls = 0;
+	const struct exec_url **urls = NULL;
 	bool dst_dir, empty;
 	int r = -1;
 
@@ -730,11 +775,26 @@ int exec_copy(struct build *b, struct stage_state *ss, const struct plan_instr *
 		cleanup_free char *clean = NULL, *abs = NULL;
 		char *p;
 
-		if (c.add && (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8) ||
-			      !strncmp(s, "git@", 4))) {
-			kerr_input(err, "ADD %s: remote sources are not in this build "
-				   "(no network client)", s);
+		if (c.add && !strncmp(s, "git@", 4)) {
+			kerr_input(err, "ADD %s: git sources are not supported", s);
 			goto out;
+		}
+		if (c.add && (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8))) {
+			const struct exec_url *u;
+
+			if (!IS_ENABLED(CONFIG_BUILD_ADD_URL)) {
+				kerr_input(err, "ADD %s: URLs are not in this build "
+					   "(CONFIG_BUILD_ADD_URL=n)", s);
+				goto out;
+			}
+			if (exec_url_get(b, s, plan_flag_get(in, "checksum"), &u, err) < 0) {
+				kerr_wrap(err, "ADD");
+				goto out;
+			}
+			urls = xrealloc(urls, (nurls + 1) * sizeof(*urls));
+			urls[nurls] = u;
+			strvec_pushf(&matched, "\002%zu %s", nurls++, s);
+			continue;
 		}
 		abs = xasprintf("/%s", s);
 		clean = path_clean(abs);
@@ -783,11 +843,23 @@ int exec_copy(struct build *b, struct stage_state *ss, const struct plan_instr *
 			}
 		}
 	}
+	if (plan_flag_get(in, "checksum") && !nurls) {
+		kerr_input(err, "ADD --checksum: only for a URL source");
+		goto out;
+	}
 	if (c.key)
 		key_add(c.key, dst_dir ? "dir" : "file");
 	for (size_t i = 0; i < matched.n; i++) {
 		const char *m = matched.v[i];
 
+		if (m[0] == '\002') {
+			char *url;
+			size_t k = strtoul(m + 1, &url, 10);
+
+			if (url_file(&c, urls[k], url + 1, dst, dst_dir, err) < 0)
+				goto out;
+			continue;
+		}
 		if (m[0] == '\001') {
 			size_t k = strtoul(m + 1, NULL, 10);
 
@@ -821,5 +893,6 @@ out:
 	strvec_clear(&matched);
 	strvec_clear(&c.excludes);
 	free(c.chmod.sym);
+	free(urls);
 	return r;
 }

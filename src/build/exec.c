@@ -642,6 +642,10 @@ out:
 	context_close(&b.ctx);
 	progress_release(&b.pr);
 	strvec_clear(&b.pulled);
+	if (IS_ENABLED(CONFIG_BUILD_ADD_URL))
+		for (size_t i = 0; i < b.nurls; i++)
+			exec_url_free(b.urls[i]);
+	free(b.urls);
 	strvec_clear(&args);
 	strvec_clear(&platforms);
 	return r;

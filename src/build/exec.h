@@ -110,6 +110,8 @@ struct build {
 	struct strvec secret_ids, secret_srcs;	/* --secret: id and file or env:NAME */
 	unsigned char step_key[SHA256_LEN];	/* the key of the step running */
 	struct strvec pulled;		/* "name platform" asked for in this build */
+	struct exec_url **urls;		/* ADD's URLs, fetched once a build */
+	size_t nurls;
 };
 
 /* SIGINT or SIGTERM arrived: stop at the next step or file */
@@ -148,6 +150,18 @@ static inline int exec_pull(struct build *b, const char *name,
 	return 0;
 }
 #endif
+/* exec-url.c: an ADD source URL, fetched once per build and checked
+ * against checksum ("sha256:...", or NULL); *out stays the build's */
+struct exec_url;
+int exec_url_get(struct build *b, const char *url, const char *checksum,
+		 const struct exec_url **out, struct kerr *err);
+int exec_url_fd(const struct exec_url *u);
+/* the name the URL gives the file, or NULL */
+const char *exec_url_name(const struct exec_url *u);
+const char *exec_url_digest(const struct exec_url *u);
+time_t exec_url_mtime(const struct exec_url *u);
+void exec_url_free(struct exec_url *u);
+
 /* adds an image's name and manifest digest to a key */
 int exec_image_digest(struct build *b, const char *name, struct sha256 *key, struct kerr *err);
 /* turns the live root's changes into a layer of ss (or an empty step) */
