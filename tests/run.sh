@@ -4,7 +4,8 @@
 # ends with one line: "check: N passed, N failed[, N skipped]".
 #
 # KILN_ONLY=unit|integration runs one half; KILN_TESTS="a.bats b.bats" picks
-# integration files; KILN_TEST_USER names the user root drops to.
+# integration files, KILN_FILTER=REGEX the tests in them by name (bats
+# --filter); KILN_TEST_USER names the user root drops to.
 set -u
 
 objtree=$1
@@ -163,7 +164,8 @@ run_integration() {
 			LANG=C.UTF-8 TMPDIR=/tmp KILN="$kiln_t" KILN_SRCTREE="$srctree_t" \
 			KILN_CONFIG="$work/config" KILN_CONFORMANCE="$conf" DEPS_SRC="$deps_t" \
 			${debian_tar:+KILN_DEBIAN_BASE=$debian_tar} \
-			${CI:+CI=$CI} bats --tap "$srctree_t/tests/integration/$f") > "$work/tap" 2>&1
+			${CI:+CI=$CI} bats --tap ${KILN_FILTER:+--filter} ${KILN_FILTER:+"$KILN_FILTER"} \
+			"$srctree_t/tests/integration/$f") > "$work/tap" 2>&1
 		rc=$?
 		cat "$work/tap"
 		if [ $rc -ne 0 ] && ! grep -q '^not ok' "$work/tap"; then

@@ -227,6 +227,55 @@ rootfs_cat() {
 	[[ "$output" == *" ./rel/here.conf"* ]]
 }
 
+@test "build: COPY --parents keeps the sources' directories, --exclude leaves files out" {
+	mkdir -p "$ctx/a/b" "$ctx/c" "$ctx/src/sub"
+	echo 1 > "$ctx/a/b/f.txt"
+	echo 2 > "$ctx/c/g.txt"
+	echo keep > "$ctx/src/keep.c"
+	echo obj > "$ctx/src/skip.o"
+	echo obj > "$ctx/src/sub/deep.o"
+	echo keep > "$ctx/src/sub/deep.c"
+	echo log > "$ctx/src/sub/build.log"
+	dockerfile <<-'EOF'
+	FROM busybox
+	COPY --parents a/b/f.txt c/*.txt /kept/
+	COPY a/b/f.txt c/*.txt /flat/
+	COPY --exclude=*.o --exclude=*.log src /src/
+	EOF
+	run kiln build -t flags:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run rootfs_list flags:1
+	[[ "$output" == *" ./kept/a/b/f.txt"* ]]
+	[[ "$output" == *" ./kept/c/g.txt"* ]]
+	[[ "$output" != *" ./kept/f.txt"* ]]
+	[[ "$output" == *" ./flat/f.txt"* ]]
+	[[ "$output" == *" ./flat/g.txt"* ]]
+	[[ "$output" != *" ./flat/a/"* ]]
+	[[ "$output" == *" ./src/keep.c"* ]]
+	[[ "$output" == *" ./src/sub/deep.c"* ]]
+	[[ "$output" != *".o"* ]]
+	[[ "$output" != *"build.log"* ]]
+	# what --exclude leaves out is not in the step's key either
+	echo changed > "$ctx/src/sub/deep.o"
+	run kiln build --progress=plain -t flags:1 "$ctx"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c ' CACHED$' <<<"$output")" -eq 3 ]
+}
+
+@test "build: COPY --link gives the files COPY gives, in a layer of their own" {
+	echo linked > "$ctx/l.txt"
+	dockerfile <<-'EOF'
+	FROM busybox
+	COPY --link l.txt /opt/l.txt
+	EOF
+	run kiln build -t link:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(rootfs_cat link:1 /opt/l.txt)" = linked ]
+	# the step's layer holds the file and the directory made for it, nothing else
+	layer=$(kiln inspect link:1 | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['Manifest']['layers'][-1]['digest'][7:])")
+	[ "$(tar -tzf "$KILN_ROOT/blobs/sha256/$layer" | sort | tr '\n' ' ')" = "opt/ opt/l.txt " ]
+}
+
 @test "build: COPY --chown and --chmod set owners and modes" {
 	echo data > "$ctx/f"
 	dockerfile <<-'EOF'
