@@ -2,9 +2,10 @@
  * the step does (the instruction after expansion, the build args it used,
  * the content of every file it reads); the record under kiln/cache/<key>
  * is the stage's state after the step: the config (history and times
- * included, so a rebuild gives the same image ID) and the layers. A record
- * whose blobs were pruned is a miss. Records are written atomically; a
- * corrupt one is a miss with a warning, never an error. */
+ * included, so a rebuild gives the same image ID), the layers and whether
+ * the stage set CMD (ENTRYPOINT keeps such a CMD). A record whose blobs
+ * were pruned is a miss. Records are written atomically; a corrupt one is
+ * a miss with a warning, never an error. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -72,7 +73,15 @@ static int parse_record(struct build *b, const cJSON *doc, struct stage_state *s
 	const cJSON *layers, *l;
 	const char *cfg;
 
-	if (json_get_string(doc, "config", true, &cfg, err) < 0 ||
+	/* Whether the stage set CMD itself decides what a later ENTRYPOINT
+	 * keeps. A record written before it was kept cannot tell a CMD of
+	 * this stage from its base's, and guessing false would drop the
+	 * stage's own: such a record is a miss (the step runs once more and
+	 * its new record has the field), not a warning. */
+	if (!cJSON_HasObjectItem(doc, "cmdSet"))
+		return 0;
+	if (json_get_bool(doc, "cmdSet", true, &ss->cmd_set, err) < 0 ||
+	    json_get_string(doc, "config", true, &cfg, err) < 0 ||
 	    json_get_array(doc, "layers", true, &layers, err) < 0)
 		return -1;
 	if (img_config_parse(cfg, strlen(cfg), &ss->cfg, err) < 0)
@@ -150,6 +159,7 @@ int cache_read(struct build *b, const unsigned char key[SHA256_LEN], struct stag
 	ss->cfg = got.cfg;
 	ss->layers = got.layers;
 	ss->nlayers = got.nlayers;
+	ss->cmd_set = got.cmd_set;
 	memcpy(ss->key, key, SHA256_LEN);
 	return 1;
 }
@@ -167,6 +177,7 @@ int cache_put(struct build *b, const unsigned char key[SHA256_LEN],
 		return -1;
 	cfg = img_config_json(&ss->cfg);
 	cJSON_AddStringToObject(doc, "config", cfg);
+	cJSON_AddBoolToObject(doc, "cmdSet", ss->cmd_set);
 	arr = cJSON_AddArrayToObject(doc, "layers");
 	for (size_t i = 0; i < ss->nlayers; i++) {
 		cJSON *l = cJSON_CreateObject();
