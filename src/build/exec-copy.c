@@ -732,7 +732,7 @@ int exec_copy(struct build *b, struct stage_state *ss, const struct plan_instr *
 	nsrc = in->nwords - 1;
 	if ((v = plan_flag_get(in, "chmod")) && *v && parse_chmod(v, &c.chmod, err) < 0)
 		return -1;
-	c.parents = plan_flag_get(in, "parents") != NULL;
+	c.parents = plan_flag_bool(in, "parents");
 	for (size_t i = 0; i < in->nflags; i++)
 		if (!strcmp(in->flags[i].name, "exclude"))
 			strvec_push(&c.excludes, in->flags[i].value);

@@ -59,6 +59,14 @@ const char *plan_flag_get(const struct plan_instr *in, const char *name)
 	return v;
 }
 
+bool plan_flag_bool(const struct plan_instr *in, const char *name)
+{
+	const char *v = plan_flag_get(in, name);
+
+	/* validation let only "", true and false through, in any case */
+	return v && strcasecmp(v, "false");
+}
+
 const char *plan_arg_value(const struct plan *p, const char *key)
 {
 	for (size_t k = 0; k < p->priv->nargs; k++)

@@ -201,6 +201,9 @@ const struct plan_stage *plan_find_stage(const struct plan *p, const char *name)
 const char *plan_stage_name(const struct plan_stage *s, char buf[24]);
 /* the last value of --name on in, NULL when not given */
 const char *plan_flag_get(const struct plan_instr *in, const char *name);
+/* a boolean flag as BuildKit reads it: --name and --name=true are true,
+ * --name=false and no --name false */
+bool plan_flag_bool(const struct plan_instr *in, const char *name);
 
 /* build args given but consumed by no ARG of a needed stage, no FROM line
  * and nothing else (proxy args, BUILDKIT_*): sorted, appended to out */
