@@ -120,6 +120,11 @@ static int checksum_ok(const unsigned char *b)
 	return want == sum_u || want == sum_s;
 }
 
+int tar_header_valid(const void *block)
+{
+	return checksum_ok(block);
+}
+
 /* A field's text up to its first NUL */
 static char *field(const char *f, size_t len)
 {

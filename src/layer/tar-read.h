@@ -33,4 +33,9 @@ unsigned long long tar_reader_count(const struct tar_reader *r);
 
 void tar_reader_free(struct tar_reader *r);
 
+/* 1 when the TAR_BLOCK bytes at block are a header the reader takes (its
+ * checksum right, as old v7 archives without the ustar magic have it too),
+ * e.g. to tell an archive from other data; an all-zero block is not one */
+int tar_header_valid(const void *block);
+
 #endif

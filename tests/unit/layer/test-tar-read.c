@@ -411,6 +411,27 @@ static void test_checksum(void **state)
 	strbuf_release(&tar);
 }
 
+/* what ADD asks before it unpacks a file: a right checksum, with or
+ * without the ustar magic, and nothing for zeros or text */
+static void test_header_valid(void **state)
+{
+	struct strbuf tar = STRBUF_INIT;
+	char text[TAR_BLOCK];
+
+	(void)state;
+	tb_file(&tar, "a", "x");
+	tb_end(&tar);
+	assert_int_equal(tar_header_valid(tar.buf), 1);
+	patch(&tar, 257, "\0\0\0\0\0\0\0\0", 8);
+	assert_int_equal(tar_header_valid(tar.buf), 1);
+	tar.buf[0] ^= 1;
+	assert_int_equal(tar_header_valid(tar.buf), 0);
+	assert_int_equal(tar_header_valid(tar.buf + 1024), 0);
+	memset(text, 'a', sizeof(text));
+	assert_int_equal(tar_header_valid(text), 0);
+	strbuf_release(&tar);
+}
+
 static void test_truncation_names_entry(void **state)
 {
 	struct strbuf tar = STRBUF_INIT;
@@ -764,6 +785,7 @@ int main(void)
 		cmocka_unit_test(test_gnu_long_names),
 		cmocka_unit_test(test_base256),
 		cmocka_unit_test(test_checksum),
+		cmocka_unit_test(test_header_valid),
 		cmocka_unit_test(test_truncation_names_entry),
 		cmocka_unit_test(test_lying_pax_size),
 		cmocka_unit_test(test_limits),
