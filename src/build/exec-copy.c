@@ -20,6 +20,7 @@
 
 #include "build/exec.h"
 #include "layer/extract.h"
+#include "layer/tar-read.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -485,15 +486,26 @@ static int copy_entry(struct copy *c, int sfd, const struct stat *st, const char
 	return 0;
 }
 
-/* ADD of a local archive: plain tar or tar.gz, unpacked into dir */
+/* Does ADD unpack this file? As docker's, when it is a tar, plain or
+ * compressed, told by what is inside and not by the name: its (inflated)
+ * first block must be a tar header, so a .gz of anything else is copied as
+ * it is. Docker also unpacks bzip2 and xz tars; kiln reads neither, and
+ * copies such files as they are. fd is left at offset 0. */
 static bool is_archive(int fd)
 {
-	unsigned char h[512];
-	ssize_t n = pread(fd, h, sizeof(h), 0);
+	struct layer_input *in = NULL;
+	struct kerr err = KERR_INIT;
+	unsigned char h[TAR_BLOCK];
+	size_t got = 0;
+	ssize_t n = 0;
 
-	if (n >= 2 && h[0] == 0x1f && h[1] == 0x8b)
-		return true;
-	return n == 512 && !memcmp(h + 257, "ustar", 5);
+	if (lseek(fd, 0, SEEK_SET) == 0 && layer_input_open_fd(&in, fd, NULL, &err) == 0)
+		while (got < sizeof(h) &&
+		       (n = layer_input_read(in, h + got, sizeof(h) - got, &err)) > 0)
+			got += (size_t)n;
+	kerr_clear(&err);
+	layer_input_free(in);
+	return lseek(fd, 0, SEEK_SET) == 0 && got == sizeof(h) && tar_header_valid(h);
 }
 
 static int unpack_archive(struct copy *c, int fd, const char *srel, const char *drel,
