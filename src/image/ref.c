@@ -52,8 +52,21 @@ static bool valid_domain(const char *s)
 	const char *colon = strchr(s, ':');
 	size_t hn = colon ? (size_t)(colon - s) : strlen(s);
 
-	if (!hn)
+	/* an IPv6 literal in brackets, as distribution's reference takes it:
+	 * "[::1]:5000" */
+	if (*s == '[') {
+		const char *end = strchr(s, ']');
+
+		if (!end || end - s < 3 || strspn(s + 1, "0123456789abcdefABCDEF:") !=
+		    (size_t)(end - s - 1))
+			return false;
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (end[1] && !colon)
+			return false;
+		hn = 0;
+	} else if (!hn) {
 		return false;
+	}
 	for (size_t i = 0; i < hn; i++) {
 		char c = s[i];
 		bool edge = i == 0 || i == hn - 1 || s[i - 1] == '.' || s[i + 1] == '.';

@@ -442,3 +442,22 @@ PY
 	[ "$status" -eq 0 ]
 	has_blob "$l2"
 }
+
+@test "a registry on the IPv6 loopback: push and pull by [::1]:PORT" {
+	python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
+		skip "no IPv6 loopback here"
+	reg_start --ipv6 --tls
+	[[ "$REG" == "[::1]:"* ]]
+	reg_trust "$REG"
+	kiln import "$(reg_busybox_tar)" "$REG/bb:6" >/dev/null
+	run --separate-stderr kiln push "$REG/bb:6"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	read -r m _ < <(oci_digests "$KILN_ROOT" "$REG/bb:6")
+	[ "${lines[-1]}" = "6: digest: $m size: $(stat -c %s "$KILN_ROOT/blobs/sha256/${m#sha256:}")" ]
+	export KILN_ROOT=$BATS_TEST_TMPDIR/store6
+	run --separate-stderr kiln pull "$REG/bb:6"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	assert_pulled "$m" "$REG/bb:6" downloaded
+}

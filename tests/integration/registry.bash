@@ -61,7 +61,11 @@ reg_env() {
 # a free TCP port on 127.0.0.1 (the kernel's pick; a server that then cannot
 # bind it is started again on another)
 reg_free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	python3 -c 'import socket, sys
+h = sys.argv[1]
+s = socket.socket(socket.AF_INET6 if ":" in h else socket.AF_INET)
+s.bind((h, 0))
+print(s.getsockname()[1])' "${1:-127.0.0.1}"
 }
 
 # --- certificates ----------------------------------------------------------
@@ -118,7 +122,7 @@ reg_wait_up() {
 	shift 2
 	for i in $(seq 150); do
 		kill -0 "$pid" 2>/dev/null || return 1
-		code=$(curl -s -k "$@" -o /dev/null -w '%{http_code}' --max-time 2 "$url" 2>/dev/null) || true
+		code=$(curl -g -s -k "$@" -o /dev/null -w '%{http_code}' --max-time 2 "$url" 2>/dev/null) || true
 		[ -n "$code" ] && [ "$code" != 000 ] && return 0
 		sleep 0.1
 	done
@@ -134,9 +138,10 @@ reg_wait_up() {
 # Basic auth (bcrypt, htpasswd -B). Sets REG (127.0.0.1:PORT), REG_PORT,
 # REG_URL (scheme://REG) and REG_DIR; several registries may run at once.
 reg_start() {
-	local tls='' cert=server clientca='' users=() dir port pid attempt cfg
+	local tls='' cert=server clientca='' users=() dir port pid attempt cfg host=127.0.0.1
 	while [ $# -gt 0 ]; do
 		case $1 in
+		--ipv6) host=::1 ;;
 		--tls) tls=1 ;;
 		--cert) tls=1 cert=$2; shift ;;
 		--clientca) tls=1 clientca=1 ;;
@@ -151,7 +156,7 @@ reg_start() {
 	dir=$REG_TMP/registry$REG_SEQ
 	mkdir -p "$dir/data"
 	if [ -n "$tls" ] && [ "$cert" = server ]; then
-		reg_make_cert server "IP:127.0.0.1,DNS:localhost,DNS:$REG_PROXY_NAME" || return 1
+		reg_make_cert server "IP:127.0.0.1,IP:::1,DNS:localhost,DNS:$REG_PROXY_NAME" || return 1
 	fi
 	local wait_opts=()
 	if [ -n "$clientca" ]; then
@@ -167,7 +172,7 @@ reg_start() {
 		done
 	fi
 	for attempt in 1 2 3; do
-		port=$(reg_free_port)
+		port=$(reg_free_port "$host")
 		cfg=$dir/config.yml
 		{
 			echo "version: 0.1"
@@ -183,7 +188,7 @@ reg_start() {
 			echo "    uploadpurging:"
 			echo "      enabled: false"
 			echo "http:"
-			echo "  addr: 127.0.0.1:$port"
+			if [ "$host" = ::1 ]; then echo "  addr: '[::1]:$port'"; else echo "  addr: $host:$port"; fi
 			echo "  secret: kiln-test-secret"
 			if [ -n "$tls" ]; then
 				echo "  tls:"
@@ -205,7 +210,8 @@ reg_start() {
 		"$REG_BIN" serve "$cfg" >"$dir/log" 2>&1 3>&- &
 		pid=$!
 		REG_PORT=$port
-		REG=127.0.0.1:$port
+		REG=$host:$port
+		[ "$host" != ::1 ] || REG="[::1]:$port"
 		REG_URL=http${tls:+s}://$REG
 		REG_DIR=$dir
 		if reg_wait_up "$REG_URL/v2/" "$pid" "${wait_opts[@]}"; then

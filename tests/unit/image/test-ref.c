@@ -32,6 +32,8 @@ static const struct {
 	{ "app@sha256:" H64, "docker.io/library/app@sha256:" H64, "app@sha256:" H64 },
 	{ "app:1@sha256:" H64, "docker.io/library/app:1@sha256:" H64, "app:1@sha256:" H64 },
 	{ "Reg.io/app", "Reg.io/app:latest", "Reg.io/app:latest" },
+	{ "[::1]:5000/app:1", "[::1]:5000/app:1", "[::1]:5000/app:1" },
+	{ "[fe80::1]/x", "[fe80::1]/x:latest", "[fe80::1]/x:latest" },
 };
 
 static const struct {
@@ -52,6 +54,10 @@ static const struct {
 	{ H64, "'" H64 "': invalid repository name (a 64-digit hex string is an image ID)" },
 	{ "reg:x/app", "'reg:x/app': invalid registry name" },
 	{ "app name", "'app name': invalid reference format" },
+	{ "[::1/app", "'[::1/app': invalid registry name" },
+	{ "[]:5000/app", "'[]:5000/app': invalid registry name" },
+	{ "[::g]/app", "'[::g]/app': invalid registry name" },
+	{ "[::1]x/app", "'[::1]x/app': invalid registry name" },
 };
 
 static void test_good(void **state)
