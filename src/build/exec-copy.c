@@ -908,3 +908,25 @@ out:
 	free(urls);
 	return r;
 }
+
+int exec_context_tree(struct build *b, const char *rel, struct sha256 *key, int dstfd,
+		      struct kerr *err)
+{
+	cleanup_close int fd = -1;
+	struct copy c;
+
+	memset(&c, 0, sizeof(c));
+	c.b = b;
+	c.what = "RUN --mount";
+	c.srcname = "build context";
+	c.srcfd = b->ctx.fd;
+	c.context = true;
+	c.key = key;
+	if (key)
+		return hash_entry(&c, c.srcfd, *rel ? rel : ".", rel, true, err);
+	fd = path_open_in_root(c.srcfd, *rel ? rel : ".", O_RDONLY | O_DIRECTORY, 0, err);
+	if (fd < 0)
+		return -1;
+	c.dstfd = dstfd;
+	return copy_dir(&c, fd, rel, dstfd, "", err);
+}

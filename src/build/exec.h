@@ -175,6 +175,12 @@ int stage_state_copy(struct stage_state *dst, const struct stage_state *src);
 /* exec-copy.c: COPY and ADD into the live root */
 int exec_copy(struct build *b, struct stage_state *ss, const struct plan_instr *in,
 	      struct sha256 *key, bool hash_only, struct kerr *err);
+/* the context's tree at rel (clean, relative, "" for all of it) less what
+ * .dockerignore leaves out, read as COPY reads it: hashed into key as
+ * COPY's key hashes it, or (key NULL) the directory's contents copied into
+ * dstfd; RUN's binds of the context are made of it */
+int exec_context_tree(struct build *b, const char *rel, struct sha256 *key, int dstfd,
+		      struct kerr *err);
 
 /* exec-run.c: RUN */
 int exec_run(struct build *b, struct stage_state *ss, const struct plan_instr *in,
