@@ -4,11 +4,13 @@
  * the target's state to output.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,14 +46,33 @@ int exec_wrap(const struct build *b, int line, struct kerr *err)
 	return kerr_wrap(err, "%s:%d", b->dfname, line);
 }
 
+/* A stage run by a child process: its steps leave their states in the
+ * step cache, so the child hands back only the key of its last step (or
+ * its error) through a pipe. */
+struct child {
+	volatile pid_t pid;	/* 0 once reaped: on_stop reads it */
+	int fd;
+	int stage;
+	int first;	/* its first progress number */
+};
+
 /* Ctrl-C between RUN steps (sandbox_run catches it during one): the build
- * stops at the next check and cleans up like any failure */
-static volatile sig_atomic_t stop_requested;
+ * stops at the next check and cleans up like any failure. A signal sent to
+ * kiln's pid alone (kill, a supervisor) reaches no stage child, so kiln's
+ * main process passes it on to those running. */
+static volatile sig_atomic_t stop_requested, stop_signal;
+static struct child *volatile kids_running;
+static volatile sig_atomic_t nkids_running;
 
 static void on_stop(int sig)
 {
-	(void)sig;
+	struct child *kids = kids_running;
+
 	stop_requested = 1;
+	stop_signal = sig;
+	for (sig_atomic_t i = 0; kids && i < nkids_running; i++)
+		if (kids[i].pid > 0)
+			kill(kids[i].pid, sig);
 }
 
 bool exec_interrupted(void)
@@ -325,72 +346,101 @@ static int stage_steps(struct build *b, int si, struct kerr *err)
 	return 0;
 }
 
-/* A stage run by a child process: its steps leave their states in the
- * step cache, so the child hands back only the key of its last step (or
- * its error) through a pipe. */
-struct child {
-	pid_t pid;
-	int fd;
-	int stage;
-	int first;	/* its first progress number */
-};
-
-static void child_main(struct build *b, int si, int fd)
+static __attribute__((noreturn)) void child_main(struct build *b, int si, pid_t parent,
+						  int fd)
 {
+	struct stage_state *ss = &b->stages[si];
 	struct kerr err = KERR_INIT;
 	unsigned char msg[1 + SHA256_LEN];
+	int r;
 
-	if (stage_steps(b, si, &err) < 0) {
+	/* the other stages are the parent's to signal */
+	kids_running = NULL;
+	nkids_running = 0;
+	/* a kiln killed outright takes its stages with it, and they clean
+	 * up as after a Ctrl-C */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		stop_requested = 1;
+	r = stage_steps(b, si, &err);
+	/* the stage's root goes before the parent hears the end, so a stage
+	 * that failed or was interrupted leaves no snapshot or mount, as in
+	 * kiln's own process; the rest it holds is memory and fds, which
+	 * _exit releases (the store's locks and the context are the parent's) */
+	snapshot_free(ss->snap);
+	ss->snap = NULL;
+	if (r < 0) {
+		const char *m = err.msg ? err.msg : "failed";
 		char kind = err.kind == KERR_INPUT ? 'i' : 'f';
 
 		write_all(fd, &kind, 1);
-		write_all(fd, err.msg ? err.msg : "failed", strlen(err.msg ? err.msg : "failed"));
+		write_all(fd, m, strlen(m));
 		_exit(1);
 	}
 	msg[0] = 'k';
-	memcpy(msg + 1, b->stages[si].key, SHA256_LEN);
+	memcpy(msg + 1, ss->key, SHA256_LEN);
 	write_all(fd, msg, sizeof(msg));
 	_exit(0);
 }
 
 static int child_start(struct build *b, int si, struct child *c, struct kerr *err)
 {
+	pid_t parent = getpid(), pid;
 	int p[2];
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return kerr_errno(err, errno, "cannot start a stage");
 	c->stage = si;
-	c->pid = fork();
-	if (c->pid < 0) {
+	pid = fork();
+	if (pid < 0) {
 		close(p[0]);
 		close(p[1]);
 		return kerr_errno(err, errno, "cannot start a stage");
 	}
-	if (c->pid == 0) {
+	if (pid == 0) {
 		close(p[0]);
-		child_main(b, si, p[1]);
+		child_main(b, si, parent, p[1]);
 	}
+	c->pid = pid;
+	/* a signal that came while on_stop did not know the pid yet */
+	if (stop_requested)
+		kill(pid, stop_signal);
 	close(p[1]);
 	c->fd = p[0];
 	return 0;
 }
 
-/* the stage's state from the child's last key; first error wins */
-static int child_finish(struct build *b, struct child *c, int r, struct kerr *err)
+/* the stage's state from the child's last key; first error wins. A child
+ * that ended without a word was killed outright: *lost says its snapshots
+ * are left for the parent to sweep. */
+static int child_finish(struct build *b, struct child *c, int r, bool *lost, struct kerr *err)
 {
 	cleanup_strbuf struct strbuf msg = STRBUF_INIT;
 	struct kerr tmp = KERR_INIT;
 	struct stage_state *ss = &b->stages[c->stage];
+	siginfo_t info;
+	pid_t pid = c->pid;
 	int st = 0;
+	bool key, failed;
 
 	strbuf_read_fd(&msg, c->fd, 1 << 16, &tmp);
 	kerr_clear(&tmp);
 	close(c->fd);
-	while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR)
+	c->fd = -1;
+	/* the zombie keeps its pid until on_stop no longer knows it, so a
+	 * signal never reaches a process that took the pid over */
+	while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) < 0 && errno == EINTR)
 		;
+	c->pid = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	key = msg.len == 1 + SHA256_LEN && msg.buf[0] == 'k';
+	failed = msg.len > 1 && (msg.buf[0] == 'i' || msg.buf[0] == 'f');
+	if (!key && !failed)
+		*lost = true;
 	if (r < 0)
 		return r;
-	if (msg.len == 1 + SHA256_LEN && msg.buf[0] == 'k') {
+	if (key) {
 		int got = cache_read(b, (unsigned char *)msg.buf + 1, ss, err);
 
 		if (got < 0)
@@ -403,7 +453,7 @@ static int child_finish(struct build *b, struct child *c, int r, struct kerr *er
 		ss->done = true;
 		return 0;
 	}
-	if (msg.len > 1 && (msg.buf[0] == 'i' || msg.buf[0] == 'f')) {
+	if (failed) {
 		if (msg.buf[0] == 'i')
 			return kerr_input(err, "%s", msg.buf + 1);
 		return kerr_set(err, "%s", msg.buf + 1);
@@ -411,6 +461,96 @@ static int child_finish(struct build *b, struct child *c, int r, struct kerr *er
 	if (WIFSIGNALED(st))
 		return kerr_set(err, "stage %s: killed by signal %d", ss->name, WTERMSIG(st));
 	return kerr_set(err, "stage %s failed", ss->name);
+}
+
+static void signal_children(struct child *kids, size_t n, int sig)
+{
+	for (size_t i = 0; i < n; i++)
+		if (kids[i].pid > 0)
+			kill(kids[i].pid, sig);
+}
+
+/* The stages order[k..end) of one level, each in a child process, --jobs
+ * at a time, collected as they end. The first error wins and stops the
+ * others (SIGTERM: they clean up as after a Ctrl-C), as BuildKit cancels
+ * the rest of a failed build. */
+static int run_children(struct build *b, size_t k, size_t end, struct kerr *err)
+{
+	size_t n = end - k, next = 0, running = 0;
+	struct child *kids = xcalloc(n, sizeof(*kids));
+	struct pollfd *pfd = xcalloc(n, sizeof(*pfd));
+	size_t *which = xcalloc(n, sizeof(*which));
+	int r = 0, cancel = 0;
+	bool lost = false;
+
+	/* each child numbers its steps from its own place in the order */
+	{
+		int num = b->pr.next;
+
+		for (size_t i = 0; i < n; i++) {
+			kids[i].fd = -1;
+			kids[i].first = num;
+			num += (int)exec_stage_steps(&b->plan.stages[b->plan.order[k + i]]) - 1;
+		}
+		b->pr.next = num;
+	}
+	kids_running = kids;
+	nkids_running = (sig_atomic_t)n;
+	while (next < n || running) {
+		int sig = stop_requested ? stop_signal : cancel;
+		size_t np = 0;
+		int ready;
+
+		if (r >= 0 && next < n && stop_requested)
+			r = kerr_errno(err, EINTR, "interrupted");
+		if (r >= 0 && next < n && running < (size_t)b->o->jobs) {
+			struct child *c = &kids[next];
+			int saved = b->pr.next;
+
+			b->pr.next = c->first;
+			r = child_start(b, b->plan.order[k + next], c, err);
+			b->pr.next = saved;
+			next++;
+			if (r >= 0)
+				running++;
+			continue;
+		}
+		if (r < 0 && !sig) {
+			cancel = sig = SIGTERM;
+			signal_children(kids, next, sig);
+		}
+		if (!running)
+			break;
+		for (size_t i = 0; i < next; i++)
+			if (kids[i].fd >= 0) {
+				pfd[np] = (struct pollfd){ .fd = kids[i].fd, .events = POLLIN };
+				which[np++] = i;
+			}
+		/* a child between its last check and its RUN's sandbox may
+		 * have missed the signal: it goes again each second */
+		ready = poll(pfd, np, sig ? 1000 : -1);
+		if (ready == 0)
+			signal_children(kids, next, sig);
+		if (ready == 0 || (ready < 0 && errno == EINTR))
+			continue;
+		/* (any other poll error: each child is read to its end) */
+		for (size_t j = 0; j < np; j++) {
+			if (ready > 0 && !pfd[j].revents)
+				continue;
+			r = child_finish(b, &kids[which[j]], r, &lost, err);
+			running--;
+		}
+	}
+	kids_running = NULL;
+	nkids_running = 0;
+	/* a child killed outright (SIGKILL, the OOM killer) left its root
+	 * mounted in kiln's namespace, which only this process can undo */
+	if (lost)
+		snapshot_sweep(&b->st);
+	free(which);
+	free(pfd);
+	free(kids);
+	return r;
 }
 
 /* Runs the stages level by level; the stages of one level need none of
@@ -423,9 +563,7 @@ static int run_levels(struct build *b, struct kerr *err)
 
 	while (k < b->plan.norder) {
 		int level = b->plan.stages[b->plan.order[k]].level;
-		size_t end = k, running = 0, next = k;
-		struct child *kids;
-		int r = 0;
+		size_t end = k;
 
 		while (end < b->plan.norder && b->plan.stages[b->plan.order[end]].level == level)
 			end++;
@@ -436,53 +574,10 @@ static int run_levels(struct build *b, struct kerr *err)
 					return -1;
 			continue;
 		}
-		kids = xcalloc(end - k, sizeof(*kids));
 		for (size_t i = k; i < end; i++)
-			if (stage_base(b, b->plan.order[i], err) < 0) {
-				free(kids);
+			if (stage_base(b, b->plan.order[i], err) < 0)
 				return -1;
-			}
-		/* each child numbers its steps from its own place in the order */
-		{
-			int n = b->pr.next;
-
-			for (size_t i = k; i < end; i++) {
-				kids[i - k].first = n;
-				n += (int)exec_stage_steps(&b->plan.stages[b->plan.order[i]]) - 1;
-			}
-			b->pr.next = n;
-		}
-		while (next < end || running) {
-			if (r >= 0 && next < end && running < (size_t)b->o->jobs) {
-				struct child *c = &kids[next - k];
-				int saved = b->pr.next;
-
-				b->pr.next = c->first;
-				r = child_start(b, b->plan.order[next], c, err);
-				b->pr.next = saved;
-				if (r >= 0)
-					running++;
-				else
-					c->pid = 0;
-				next++;
-				continue;
-			}
-			if (!running)
-				break;
-			/* the children finish in any order; collect them in order */
-			for (size_t i = k; i < next; i++) {
-				struct child *c = &kids[i - k];
-
-				if (c->pid > 0) {
-					r = child_finish(b, c, r, err);
-					c->pid = 0;
-					running--;
-					break;
-				}
-			}
-		}
-		free(kids);
-		if (r < 0)
+		if (run_children(b, k, end, err) < 0)
 			return -1;
 		k = end;
 	}

@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "layer/extract.h"
@@ -101,18 +102,33 @@ int snapshot_layer_ensure(struct store *st, const char *digest, const char *diff
 
 /* ---- snapshots ---- */
 
-/* Folders of kiln processes that died (their mounts went with their
- * namespaces): nobody holds their lock any more. */
-static void sweep_stale(int snapsfd)
+/* Is name's merged root a mount in this namespace? A snapshot of another
+ * kiln's namespace never is, here. */
+static bool mounted_here(int snapsfd, const char *name)
+{
+	cleanup_free char *merged = xasprintf("%s/merged", name);
+	struct stat dir, root;
+
+	return fstatat(snapsfd, name, &dir, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       fstatat(snapsfd, merged, &root, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       dir.st_dev != root.st_dev;
+}
+
+/* Folders of kiln processes that died: nobody holds their lock any more.
+ * Their mounts went with their namespaces, but for a stage child killed
+ * outright, which shares kiln's: unmounted first, never emptied through.
+ * Returns how many are mounted here and still locked. */
+static size_t sweep_stale(int snapsfd)
 {
 	cleanup_dir DIR *d = NULL;
 	struct dirent *de;
 	int fd = fcntl(snapsfd, F_DUPFD_CLOEXEC, 0);
+	size_t held = 0;
 
 	if (fd < 0 || !(d = fdopendir(fd))) {
 		if (fd >= 0)
 			close(fd);
-		return;
+		return 0;
 	}
 	while ((de = readdir(d))) {
 		cleanup_free char *lock = NULL;
@@ -123,12 +139,38 @@ static void sweep_stale(int snapsfd)
 			continue;
 		lock = xasprintf("%s/lock", de->d_name);
 		lk = openat(snapsfd, lock, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-		if (lk < 0 || flock(lk, LOCK_EX | LOCK_NB) < 0)
+		if (lk < 0)
 			continue;
+		if (flock(lk, LOCK_EX | LOCK_NB) < 0) {
+			held += mounted_here(snapsfd, de->d_name);
+			continue;
+		}
+		if (mounted_here(snapsfd, de->d_name)) {
+			cleanup_free char *merged = xasprintf("/proc/self/fd/%d/%s/merged", snapsfd,
+							      de->d_name);
+
+			if (umount2(merged, MNT_DETACH | UMOUNT_NOFOLLOW) < 0) {
+				log_debug("stale snapshot '%s' stays mounted: %s", de->d_name,
+					  strerror(errno));
+				continue;
+			}
+		}
 		if (snapshot_remove_tree(snapsfd, de->d_name, &e) < 0)
 			log_debug("stale snapshot '%s' stays: %s", de->d_name, e.msg);
 		kerr_clear(&e);
 	}
+	return held;
+}
+
+void snapshot_sweep(struct store *st)
+{
+	cleanup_close int fd = openat(st->kilnfd, "snapshots", O_RDONLY | O_DIRECTORY |
+				      O_NOFOLLOW | O_CLOEXEC);
+
+	/* a killed process's own children (the RUN sandbox's monitor) hold
+	 * its lock until they are gone too, a moment later */
+	for (int i = 0; fd >= 0 && sweep_stale(fd) && i < 200; i++)
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
 }
 
 static int make_dirs(struct snapshot *s, struct kerr *err)

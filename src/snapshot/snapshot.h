@@ -66,4 +66,10 @@ int snapshot_diff(struct snapshot *s, int out_fd, const struct layer_opts *o,
 /* unmounts and removes everything snapshot_new made; NULL is fine */
 void snapshot_free(struct snapshot *s);
 
+/* Removes the snapshots of st no live process holds (as snapshot_new does
+ * in passing), unmounting those of a stage child killed outright, whose
+ * mounts outlive it in kiln's namespace; waits up to 2 s for the child's
+ * own children to let go of them. */
+void snapshot_sweep(struct store *st);
+
 #endif
