@@ -488,6 +488,27 @@ static void test_what_expands(void **state)
 	fx_free(f);
 }
 
+/* a boolean flag means what its value says, not that it is there */
+static void test_flag_bool(void **state)
+{
+	struct fx *f;
+
+	(void)state;
+	f = plan_ok("FROM alpine\n"
+		    "COPY --parents a /d/\n"
+		    "COPY --parents=true a /d/\n"
+		    "COPY --parents=FALSE --link=True a /d/\n"
+		    "COPY --parents=false a /d/\n"
+		    "COPY a /d/\n");
+	assert_true(plan_flag_bool(instr(f, 0, 0), "parents"));
+	assert_true(plan_flag_bool(instr(f, 0, 1), "parents"));
+	assert_false(plan_flag_bool(instr(f, 0, 2), "parents"));
+	assert_true(plan_flag_bool(instr(f, 0, 2), "link"));
+	assert_false(plan_flag_bool(instr(f, 0, 3), "parents"));
+	assert_false(plan_flag_bool(instr(f, 0, 4), "parents"));
+	fx_free(f);
+}
+
 static void test_heredoc_expansion(void **state)
 {
 	struct fx *f;
@@ -861,6 +882,7 @@ int main(void)
 		cmocka_unit_test(test_platform_parse),
 		cmocka_unit_test(test_platform_errors),
 		cmocka_unit_test(test_what_expands),
+		cmocka_unit_test(test_flag_bool),
 		cmocka_unit_test(test_heredoc_expansion),
 		cmocka_unit_test(test_expansion_errors),
 		cmocka_unit_test(test_stage_refs),
