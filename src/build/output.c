@@ -1,13 +1,14 @@
 /* output.c: the target stage's state becomes an image (config and manifest
  * blobs, OCI media types unless --format docker), which is named in the
  * store (-t, or kept as <none>), written to --iidfile and to the -o
- * outputs: type=oci|docker,dest=FILE (archives) and type=tar,dest=FILE
- * (the root filesystem). */
+ * outputs: type=oci|docker,dest=FILE (archives), type=oci,dest=DIR (an
+ * OCI layout) and type=tar|local (the root filesystem). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "build/exec.h"
@@ -59,12 +60,13 @@ int output_commit(struct build *b, struct stage_state *ss, char id[DIGEST_STR_LE
 	return r;
 }
 
-/* "type=oci,dest=out.tar" into its parts */
-static int parse_output(const char *spec, char **type, char **dest, struct kerr *err)
+/* "type=oci,dest=out.tar" into its parts; *tar is -1 unless tar= says */
+static int parse_output(const char *spec, char **type, char **dest, int *tar, struct kerr *err)
 {
 	struct strvec parts = STRVEC_INIT;
 
 	*type = *dest = NULL;
+	*tar = -1;
 	strvec_split(&parts, spec, ',');
 	for (size_t i = 0; i < parts.n; i++) {
 		char *eq = strchr(parts.v[i], '=');
@@ -86,6 +88,15 @@ static int parse_output(const char *spec, char **type, char **dest, struct kerr 
 		} else if (!strcmp(parts.v[i], "dest")) {
 			free(*dest);
 			*dest = xstrdup(eq + 1);
+		} else if (!strcmp(parts.v[i], "tar")) {
+			*tar = !strcmp(eq + 1, "true") ? 1 : !strcmp(eq + 1, "false") ? 0 : -2;
+			if (*tar == -2) {
+				kerr_input(err, "-o %s: tar= is true or false", spec);
+				free(*type);
+				free(*dest);
+				strvec_clear(&parts);
+				return -1;
+			}
 		}
 	}
 	strvec_clear(&parts);
@@ -95,6 +106,24 @@ static int parse_output(const char *spec, char **type, char **dest, struct kerr 
 		free(*type);
 		return kerr_input(err, "-o %s: dest= is missing", spec);
 	}
+	return 0;
+}
+
+/* buildx's type=oci,dest=DIR,tar=false: the files of the oci-archive as
+ * an image layout in DIR, made when missing; its other images stay */
+static int write_layout(struct build *b, const char *id, const char *dest, struct kerr *err)
+{
+	cleanup_free char *name = b->o->tags.n ? xstrdup(b->o->tags.v[0]) : xstrdup(id);
+	cleanup_close int dfd = -1;
+	char *names[1] = { name };
+
+	if (mkdir_p(dest, 0755, err) < 0)
+		return kerr_wrap(err, "-o type=oci");
+	dfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return kerr_input(err, "-o: cannot open '%s': %s", dest, strerror(errno));
+	if (store_layout_save(&b->st, names, 1, dfd, err) < 0)
+		return kerr_wrap(err, "-o type=oci,dest=%s", dest);
 	return 0;
 }
 
@@ -197,11 +226,24 @@ int output_deliver(struct build *b, struct stage_state *ss, const char *id,
 		progress_note(&b->pr, "naming to %s done", b->o->tags.v[i]);
 	for (size_t i = 0; i < b->o->outputs.n; i++) {
 		char *type, *dest;
-		int r;
+		struct stat st;
+		bool dir;
+		int r, tar;
 
-		if (parse_output(b->o->outputs.v[i], &type, &dest, err) < 0)
+		if (parse_output(b->o->outputs.v[i], &type, &dest, &tar, err) < 0)
 			return -1;
-		if (!strcmp(type, "oci") || !strcmp(type, "docker"))
+		/* a directory, or a name that says it is one, gets a layout */
+		dir = *dest && (dest[strlen(dest) - 1] == '/' ||
+				(stat(dest, &st) == 0 && S_ISDIR(st.st_mode)));
+		if (tar >= 0 && strcmp(type, "oci"))
+			r = kerr_input(err, "-o type=%s: tar= is for type=oci", type);
+		else if (!strcmp(type, "oci") && (tar == 0 || (tar < 0 && dir)))
+			r = write_layout(b, id, dest, err);
+		else if ((!strcmp(type, "oci") || !strcmp(type, "docker")) && dir)
+			r = kerr_input(err, "-o type=%s: '%s' is a directory and the archive a file%s",
+				       type, dest,
+				       !strcmp(type, "oci") ? " (tar=false writes a layout)" : "");
+		else if (!strcmp(type, "oci") || !strcmp(type, "docker"))
 			r = write_archive(b, id, !strcmp(type, "docker"), dest, err);
 		else if (!strcmp(type, "tar"))
 			r = write_rootfs_tar(b, ss, dest, err);

@@ -1,8 +1,10 @@
 /* archive-save.c: 'kiln save': the store's images as a docker-archive or an
- * oci-archive, one deterministic tar streamed to an fd, blobs never in memory.
+ * oci-archive, one deterministic tar streamed to an fd, blobs never in memory;
+ * or the oci-archive's files as an OCI layout in a directory (build -o).
  * A multi-platform image is its host's manifest in a docker-archive (docker
  * load holds one platform) and its whole index in an oci-archive. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +16,7 @@
 #include "store/archive.h"
 #include "store/internal.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -285,13 +288,26 @@ static int add_index(struct save *s, struct store *st, const struct oci_descript
 	return r;
 }
 
-static int plan_oci(struct save *s, struct store *st, struct kerr *err)
+/* drops what idx names name (or, name NULL, the unnamed d): the entry
+ * written next replaces it, as a tag moves in the store */
+static void index_drop(struct oci_index *idx, const char *name, const struct oci_descriptor *d)
 {
-	struct oci_index idx;
+	for (size_t i = idx->n; i-- > 0;) {
+		const char *ref = oci_descriptor_ref_name(&idx->manifests[i]);
+
+		if (name ? ref && !strcmp(ref, name) :
+			   !ref && !strcmp(idx->manifests[i].digest, d->digest))
+			oci_index_remove(idx, i);
+	}
+}
+
+/* index.json: idx, which may hold a layout's earlier entries, with every
+ * item added under each of its names */
+static int plan_oci(struct save *s, struct store *st, struct oci_index *idx, struct kerr *err)
+{
 	char *text;
 	int r = 0;
 
-	oci_index_init(&idx);
 	for (size_t i = 0; r >= 0 && i < s->nitems; i++) {
 		struct item *it = &s->items[i];
 		struct oci_descriptor top = OCI_DESCRIPTOR_INIT;
@@ -318,20 +334,23 @@ static int plan_oci(struct save *s, struct store *st, struct kerr *err)
 			for (size_t k = 0; k < it->manifest.nlayers; k++)
 				add_blob(s, &it->manifest.layers[k]);
 		}
-		if (r >= 0 && !it->tags.n)
-			oci_index_add(&idx, &top);
+		if (r >= 0 && !it->tags.n) {
+			index_drop(idx, NULL, &top);
+			oci_index_add(idx, &top);
+		}
 		for (size_t k = 0; r >= 0 && k < it->tags.n; k++) {
-			size_t at = oci_index_add(&idx, &top);
+			size_t at;
 
-			img_map_set(&idx.manifests[at].annotations, OCI_ANNOT_REF_NAME,
+			index_drop(idx, it->tags.v[k], &top);
+			at = oci_index_add(idx, &top);
+			img_map_set(&idx->manifests[at].annotations, OCI_ANNOT_REF_NAME,
 				    it->tags.v[k]);
 		}
 		oci_descriptor_clear(&top);
 	}
-	text = oci_index_json(&idx);
+	text = oci_index_json(idx);
 	strbuf_addstr(&add_entry(s, TAR_REG, "index.json")->data, text);
 	free(text);
-	oci_index_clear(&idx);
 	strbuf_addstr(&add_entry(s, TAR_REG, MT_OCI_LAYOUT_FILE)->data,
 		      "{\"imageLayoutVersion\":\"" OCI_LAYOUT_VERSION "\"}");
 	return r;
@@ -394,30 +413,101 @@ static int write_tar(struct save *s, struct store *st, int out_fd, struct kerr *
 	return r;
 }
 
-int store_archive_save(struct store *st, char **names, size_t n,
-		       enum store_archive_format fmt, int out_fd, struct kerr *err)
+/* One entry as a file of the layout at dirfd: directories made, blobs
+ * copied unless the layout has them already (they are named by their
+ * content, as BuildKit's local store trusts them), the rest written whole.
+ * Each file appears complete or not at all. */
+static int write_file(int dirfd, struct store *st, const struct entry *e, struct kerr *err)
+{
+	struct atomic_file af = ATOMIC_FILE_INIT;
+	const char *slash = strrchr(e->path, '/');
+	cleanup_free char *dir = slash ? xstrndup(e->path, (size_t)(slash - e->path)) : NULL;
+	const char *base = slash ? slash + 1 : e->path;
+	cleanup_close int pfd = -1, fd = -1;
+	struct stat sb;
+	int r;
+
+	if (e->type == TAR_DIR) {
+		if (mkdirat(dirfd, e->path, 0755) < 0 && errno != EEXIST)
+			return kerr_errno(err, errno, "cannot create '%s'", e->path);
+		return 0;
+	}
+	pfd = dir ? openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) :
+		    fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (pfd < 0)
+		return kerr_errno(err, errno, "cannot open '%s'", dir ? dir : ".");
+	if (!e->digest)
+		return atomic_write_at(pfd, base, e->data.buf ? e->data.buf : "", e->data.len,
+				       0644, err);
+	if (fstatat(pfd, base, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode) &&
+	    sb.st_size == e->size)
+		return 0;
+	fd = store_blob_open(st, e->digest, err);
+	if (fd < 0 || atomic_file_open(&af, pfd, base, 0644, err) < 0)
+		return -1;
+	r = 0;
+	for (;;) {
+		char buf[65536];
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			r = kerr_errno(err, errno, "cannot read blob '%s'", e->digest);
+		else if (n > 0 && write_all(af.fd, buf, (size_t)n) < 0)
+			r = kerr_errno(err, errno, "cannot write '%s'", e->path);
+		if (n <= 0 || r < 0)
+			break;
+	}
+	if (r >= 0 && (fstat(af.fd, &sb) < 0 || sb.st_size != e->size))
+		r = kerr_set(err, "blob '%s' is not of the %lld bytes its descriptor says",
+			     e->digest, (long long)e->size);
+	if (r >= 0)
+		r = atomic_file_commit(&af, err);
+	atomic_file_abort(&af);
+	return r;
+}
+
+/* index.json last, so that what it names is there when it appears */
+static int write_layout(struct save *s, struct store *st, int dirfd, struct kerr *err)
+{
+	const struct entry *index = NULL;
+
+	qsort(s->ents, s->nents, sizeof(*s->ents), by_path);
+	for (size_t i = 0; i < s->nents; i++) {
+		if (!strcmp(s->ents[i].path, "index.json"))
+			index = &s->ents[i];
+		else if (write_file(dirfd, st, &s->ents[i], err) < 0)
+			return -1;
+	}
+	return index ? write_file(dirfd, st, index, err) : 0;
+}
+
+/* Plans the archive of names (index.json from idx on, for an oci one) and
+ * writes it as one tar to out_fd, or into the layout at dirfd. */
+static int save(struct store *st, char **names, size_t n, enum store_archive_format fmt,
+		struct oci_index *idx, int out_fd, int dirfd, struct kerr *err)
 {
 	struct save s = { 0 };
-	struct oci_index idx;
+	struct oci_index have;
 	int r = 0;
 
 	/* prune must not take blobs from under the tar being written */
-	if (store_hold(st, err) < 0 || store_index_read(st, &idx, err) < 0)
+	if (store_hold(st, err) < 0 || store_index_read(st, &have, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n && r >= 0; i++)
-		r = add_item(&s, st, &idx, names[i], err);
-	oci_index_clear(&idx);
+		r = add_item(&s, st, &have, names[i], err);
+	oci_index_clear(&have);
 	if (r >= 0) {
 		add_entry(&s, TAR_DIR, "blobs");
 		add_entry(&s, TAR_DIR, "blobs/sha256");
 		if (fmt == STORE_ARCHIVE_DOCKER)
 			plan_docker(&s);
 		else
-			r = plan_oci(&s, st, err);
+			r = plan_oci(&s, st, idx, err);
 	}
-	if (r >= 0) {
-		r = write_tar(&s, st, out_fd, err);
-	}
+	if (r >= 0)
+		r = dirfd >= 0 ? write_layout(&s, st, dirfd, err) : write_tar(&s, st, out_fd, err);
 	for (size_t i = 0; i < s.nitems; i++) {
 		oci_descriptor_clear(&s.items[i].desc);
 		oci_descriptor_clear(&s.items[i].top);
@@ -431,5 +521,42 @@ int store_archive_save(struct store *st, char **names, size_t n,
 	}
 	free(s.items);
 	free(s.ents);
+	return r;
+}
+
+int store_archive_save(struct store *st, char **names, size_t n,
+		       enum store_archive_format fmt, int out_fd, struct kerr *err)
+{
+	struct oci_index idx;
+	int r;
+
+	oci_index_init(&idx);
+	r = save(st, names, n, fmt, &idx, out_fd, -1, err);
+	oci_index_clear(&idx);
+	return r;
+}
+
+int store_layout_save(struct store *st, char **names, size_t n, int dirfd, struct kerr *err)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct oci_index idx;
+	int r = 0;
+
+	/* an existing layout keeps its other images, as BuildKit's does */
+	oci_index_init(&idx);
+	if (read_file_at(dirfd, "index.json", &text, STORE_JSON_LIMIT, err) == 0) {
+		oci_index_clear(&idx);
+		r = oci_index_parse(text.buf, text.len, &idx, OCI_ANY_MEDIA, err);
+		if (r < 0)
+			kerr_wrap(err, "'index.json' of the layout");
+	} else if (err->errnum == ENOENT) {
+		kerr_clear(err);
+	} else {
+		r = -1;
+	}
+	if (r >= 0)
+		r = save(st, names, n, STORE_ARCHIVE_OCI, &idx, -1, dirfd, err);
+	oci_index_clear(&idx);
+	strbuf_release(&text);
 	return r;
 }

@@ -20,6 +20,14 @@ int store_archive_save(struct store *st, char **names, size_t n,
 		       enum store_archive_format fmt, int out_fd, struct kerr *err);
 
 /*
+ * The same images as the files of an oci-archive, into the directory
+ * dirfd: an OCI image layout (buildx's -o type=oci,tar=false). Blobs the
+ * layout has are kept; so are the entries of its index.json but those
+ * whose names the new images take.
+ */
+int store_layout_save(struct store *st, char **names, size_t n, int dirfd, struct kerr *err);
+
+/*
  * Reads a docker-archive or an oci-archive (plain or gzip'ed tar) from fd,
  * or an OCI layout from the directory dirfd (fd -1). Every blob is checked
  * against its digest and held in kiln/ingest until the whole input is read
