@@ -21,7 +21,8 @@ void sbx_files_release(struct sbx_files *f);
 /* a directory whose times creating and removing a mount point changed */
 struct sbx_dirtime {
 	char *path;
-	struct timespec times[2];	/* atime, mtime */
+	struct timespec times[2];	/* atime, mtime before kiln's points */
+	struct timespec made;		/* mtime once they were made in it */
 };
 
 /*

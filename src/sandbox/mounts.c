@@ -64,20 +64,23 @@ void sbx_files_release(struct sbx_files *f)
 
 /* ---- mount points, made by kiln before the run and removed after ---- */
 
-static void remember_dir(struct sbx_points *p, int fd, const char *path)
+static struct sbx_dirtime *remember_dir(struct sbx_points *p, int fd, const char *path)
 {
+	struct sbx_dirtime *d;
 	struct stat st;
 
 	for (size_t i = 0; i < p->ndirs; i++)
 		if (!strcmp(p->dirs[i].path, path))
-			return;
+			return &p->dirs[i];
 	if (fstat(fd, &st) < 0)
-		return;
+		return NULL;
 	p->dirs = xgrow(p->dirs, sizeof(*p->dirs), p->ndirs + 1, &p->alloc);
-	p->dirs[p->ndirs].path = xstrdup(path);
-	p->dirs[p->ndirs].times[0] = st.st_atim;
-	p->dirs[p->ndirs].times[1] = st.st_mtim;
-	p->ndirs++;
+	d = &p->dirs[p->ndirs++];
+	d->path = xstrdup(path);
+	d->times[0] = st.st_atim;
+	d->times[1] = st.st_mtim;
+	d->made = st.st_mtim;
+	return d;
 }
 
 /* the directory part of an absolute cleaned path ("/" for "/x") */
@@ -106,6 +109,8 @@ static int ensure_point(int rootfd, const char *path, bool dir, struct sbx_point
 		struct kerr e = KERR_INIT;
 		cleanup_free char *parent = NULL;
 		cleanup_close int pfd = -1;
+		struct sbx_dirtime *dt;
+		struct stat st;
 		int fd;
 
 		strbuf_addch(&prefix, '/');
@@ -128,7 +133,7 @@ static int ensure_point(int rootfd, const char *path, bool dir, struct sbx_point
 			r = kerr_wrap(err, "mount point '%s'", path);
 			break;
 		}
-		remember_dir(p, pfd, parent);
+		dt = remember_dir(p, pfd, parent);
 		if (last && !dir) {
 			fd = openat(pfd, path_base(prefix.buf),
 				    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -142,6 +147,8 @@ static int ensure_point(int rootfd, const char *path, bool dir, struct sbx_point
 			break;
 		}
 		strvec_push(&p->made, prefix.buf);
+		if (dt && !fstat(pfd, &st))
+			dt->made = st.st_mtim;
 	}
 	strbuf_release(&prefix);
 	return r;
@@ -177,6 +184,21 @@ int sbx_points_make(int rootfd, const struct sandbox_spec *spec, struct sbx_poin
 
 void sbx_points_remove(int rootfd, struct sbx_points *p)
 {
+	for (size_t i = 0; i < p->ndirs; i++) {
+		struct kerr e = KERR_INIT;
+		cleanup_close int fd = path_open_in_root(rootfd, p->dirs[i].path, O_PATH, 0, &e);
+		struct stat st;
+
+		/* the run changed the directory too: that change is the step's
+		 * and stays (as BuildKit keeps the time it finds); only the
+		 * removal below is undone */
+		if (fd >= 0 && !fstat(fd, &st) && (st.st_mtim.tv_sec != p->dirs[i].made.tv_sec ||
+						   st.st_mtim.tv_nsec != p->dirs[i].made.tv_nsec)) {
+			p->dirs[i].times[0] = st.st_atim;
+			p->dirs[i].times[1] = st.st_mtim;
+		}
+		kerr_clear(&e);
+	}
 	for (size_t i = p->made.n; i-- > 0;) {
 		const char *path = p->made.v[i];
 		cleanup_free char *parent = parent_of(path);
@@ -198,7 +220,8 @@ void sbx_points_remove(int rootfd, struct sbx_points *p)
 							 O_RDONLY | O_DIRECTORY, 0, &e);
 
 		/* creating and removing a file touched the directory; a copy
-		 * snapshot compares times, so put them back */
+		 * snapshot compares times and overlay's diff leaves out a
+		 * copied-up directory only with the lower's mtime: put them back */
 		if (fd >= 0)
 			futimens(fd, p->dirs[i].times);
 		kerr_clear(&e);
