@@ -1,8 +1,7 @@
 /* exec-run.c: RUN in the sandbox on the stage's live root: argv, the
  * environment (config env, then the build args in scope, then proxies),
- * USER, WORKDIR, --network and --mount (bind, cache, tmpfs, secret). Mount
- * points kiln had to create are removed again, so they never reach the
- * layer, and nothing of a secret does. */
+ * USER, WORKDIR, --network and --mount (bind, cache, tmpfs, secret).
+ * Nothing of a mount point or a secret reaches the layer. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -24,7 +23,6 @@
 struct run_env {
 	struct sandbox_mount *mounts;
 	size_t nmounts;
-	struct strvec created;		/* mount points made in the root, outermost first */
 	struct strvec tmpfiles;		/* secrets from env=, host paths */
 	struct snapshot **roots;	/* other stages' roots for bind from= */
 	size_t nroots;
@@ -37,54 +35,6 @@ static const char *keep(struct run_env *re, char *s)
 {
 	strvec_push_nodup(&re->strings, s);
 	return s;
-}
-
-/* Makes dst (absolute, inside root) exist as a dir or a file, noting every
- * component it had to create so that they go again after the run. */
-static int make_point(int rootfd, const char *dst, bool dir, struct run_env *re,
-		      struct kerr *err)
-{
-	cleanup_free char *clean = path_clean(dst);
-	char *p = clean;
-
-	while (*p == '/')
-		p++;
-	if (!*p)
-		return kerr_input(err, "a mount cannot cover '/'");
-	for (char *slash = p;; slash++) {
-		bool last = !(slash = strchr(slash, '/'));
-		struct stat st;
-
-		if (!last)
-			*slash = 0;
-		if (fstatat(rootfd, p, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			int fd;
-
-			if (errno != ENOENT)
-				return kerr_errno(err, errno, "mount point '/%s'", p);
-			if (!last || dir) {
-				fd = path_mkdirs_in_root(rootfd, p, 0755, err);
-			} else {
-				fd = path_open_in_root(rootfd, p, O_WRONLY | O_CREAT | O_EXCL |
-						       O_NOFOLLOW, 0644, err);
-			}
-			if (fd < 0)
-				return kerr_wrap(err, "mount point '/%s'", p);
-			close(fd);
-			strvec_push(&re->created, p);
-		}
-		if (last)
-			break;
-		*slash = '/';
-	}
-	return 0;
-}
-
-static void unmake_points(int rootfd, struct run_env *re)
-{
-	for (size_t i = re->created.n; i-- > 0;)
-		if (unlinkat(rootfd, re->created.v[i], AT_REMOVEDIR) < 0 && errno == ENOTDIR)
-			unlinkat(rootfd, re->created.v[i], 0);
 }
 
 static struct sandbox_mount *add_mount(struct run_env *re)
@@ -214,13 +164,10 @@ static int inside(int rootfd, const char *rootdir, const char *sub, struct run_e
 static int setup_mounts(struct build *b, struct stage_state *ss, const struct plan_instr *in,
 			struct run_env *re, struct kerr *err)
 {
-	int rootfd = snapshot_rootfd(ss->snap);
-
 	for (size_t i = 0; i < in->nmounts; i++) {
 		const struct df_mount *m = &in->mounts[i];
 		struct sandbox_mount *sm = add_mount(re);
 		const char *target = m->target;
-		bool dir = true;
 		int r;
 
 		switch (m->type) {
@@ -248,11 +195,6 @@ static int setup_mounts(struct build *b, struct stage_state *ss, const struct pl
 			}
 			if (r < 0)
 				return -1;
-			{
-				struct stat st;
-
-				dir = !stat(sm->src, &st) && S_ISDIR(st.st_mode);
-			}
 			break;
 		case DF_MOUNT_CACHE:
 			if (cache_mount(b, m, sm, re, err) < 0)
@@ -274,7 +216,6 @@ static int setup_mounts(struct build *b, struct stage_state *ss, const struct pl
 			}
 			sm->kind = SANDBOX_BIND;
 			sm->readonly = true;
-			dir = false;
 			if (!target)
 				target = keep(re, xasprintf("/run/secrets/%s", m->id));
 			break;
@@ -284,20 +225,19 @@ static int setup_mounts(struct build *b, struct stage_state *ss, const struct pl
 		}
 		if (!target)
 			return kerr_input(err, "--mount needs a target");
+		/* the sandbox makes a missing target, removes it after the run
+		 * and puts its parents' times back: nothing of it reaches the
+		 * layer */
 		if (*target != '/')
 			target = keep(re, path_join(ss->cfg.config.working_dir ?
 						    ss->cfg.config.working_dir : "/", target));
 		sm->dst = target;
-		if (make_point(rootfd, target, dir, re, err) < 0)
-			return -1;
 	}
 	return 0;
 }
 
-static void run_env_release(struct run_env *re, int rootfd)
+static void run_env_release(struct run_env *re)
 {
-	if (rootfd >= 0)
-		unmake_points(rootfd, re);
 	for (size_t i = 0; i < re->tmpfiles.n; i++)
 		unlink(re->tmpfiles.v[i]);
 	for (size_t i = 0; i < re->nroots; i++)
@@ -307,7 +247,6 @@ static void run_env_release(struct run_env *re, int rootfd)
 	free(re->roots);
 	free(re->locks);
 	free(re->mounts);
-	strvec_clear(&re->created);
 	strvec_clear(&re->tmpfiles);
 	strvec_clear(&re->strings);
 	memset(re, 0, sizeof(*re));
@@ -386,7 +325,7 @@ int exec_run(struct build *b, struct stage_state *ss, const struct plan_instr *i
 	struct sandbox_status st;
 	struct sandbox_spec spec;
 	const char *net = plan_flag_get(in, "network");
-	int rootfd = -1, r = -1;
+	int rootfd, r = -1;
 	bool empty;
 
 	memset(&re, 0, sizeof(re));
@@ -469,12 +408,11 @@ int exec_run(struct build *b, struct stage_state *ss, const struct plan_instr *i
 		}
 		goto out;
 	}
-	run_env_release(&re, rootfd);
-	rootfd = -1;
+	run_env_release(&re);
 	created_by(in, &argv, &by);
 	r = exec_commit_layer(b, ss, by.buf, &empty, err);
 out:
-	run_env_release(&re, rootfd);
+	run_env_release(&re);
 	strvec_clear(&argv);
 	strvec_clear(&env);
 	return r;
