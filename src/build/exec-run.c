@@ -1,7 +1,9 @@
 /* exec-run.c: RUN in the sandbox on the stage's live root: argv, the
  * environment (config env, then the build args in scope, then proxies),
- * USER, WORKDIR, --network and --mount (bind, cache, tmpfs, secret).
- * Nothing of a mount point or a secret reaches the layer. */
+ * USER, WORKDIR, --network and --mount (bind, cache, tmpfs, secret), and
+ * what its binds show for the step's key. Nothing of a mount point or a
+ * secret reaches the layer. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -24,7 +26,7 @@ struct run_env {
 	struct sandbox_mount *mounts;
 	size_t nmounts;
 	struct strvec tmpfiles;		/* secrets from env=, host paths */
-	struct snapshot **roots;	/* other stages' roots for bind from= */
+	struct snapshot **roots;	/* other stages' roots for bind from=, context copies */
 	size_t nroots;
 	int *locks;			/* cache mounts with sharing=locked */
 	size_t nlocks;
@@ -138,26 +140,177 @@ static int cache_mount(struct build *b, const struct df_mount *m, struct sandbox
 	return 0;
 }
 
-/* a path inside root (host side), checked not to leave it */
-static int inside(int rootfd, const char *rootdir, const char *sub, struct run_env *re,
-		  const char **out, struct kerr *err)
+/* sub resolved inside the root at rootdir (a symlink only within it): the
+ * host path, checked not to leave the root; NULL on an error */
+static char *resolve_in(int rootfd, const char *rootdir, const char *sub, struct kerr *err)
 {
-	int fd = path_open_in_root(rootfd, sub && *sub ? sub : "/", O_PATH, 0, err);
+	cleanup_close int fd = path_open_in_root(rootfd, sub && *sub ? sub : "/", O_PATH, 0, err);
+	size_t rl = strlen(rootdir);
 	char link[64], real[4096];
 	ssize_t n;
 
 	if (fd < 0)
-		return -1;
+		return NULL;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, real, sizeof(real) - 1);
-	close(fd);
-	if (n < 0)
-		return kerr_errno(err, errno, "'%s'", sub);
+	if (n < 0) {
+		kerr_errno(err, errno, "'%s'", sub);
+		return NULL;
+	}
 	real[n] = 0;
-	if (strncmp(real, rootdir, strlen(rootdir)) ||
-	    (real[strlen(rootdir)] && real[strlen(rootdir)] != '/'))
-		return kerr_input(err, "'%s' leaves its root", sub);
-	*out = keep(re, xstrdup(real));
+	if (strncmp(real, rootdir, rl) || (real[rl] && real[rl] != '/')) {
+		kerr_input(err, "'%s' leaves its root", sub);
+		return NULL;
+	}
+	return xstrdup(real);
+}
+
+/*
+ * What a bind of the context shows: source resolved inside the context, as
+ * its host path (returned) and *rel, the part after the context's own
+ * path. .dockerignore must not leave it out: BuildKit never sends such
+ * files, so they cannot be bound there either.
+ */
+static char *context_source(struct build *b, const char *source, const char **rel,
+			    bool *dir, struct kerr *err)
+{
+	const char *name = source && *source ? source : ".";
+	char *real;
+	struct stat st;
+
+	if (!b->ctx.dir) {
+		kerr_input(err, "'%s': this build has no context to bind", name);
+		return NULL;
+	}
+	real = resolve_in(b->ctx.fd, b->ctx.dir, source, err);
+	if (!real) {
+		if (err->errnum == ENOENT) {
+			kerr_clear(err);
+			kerr_input(err, "'%s': not found in the build context", name);
+		}
+		return NULL;
+	}
+	*rel = real + strlen(b->ctx.dir);
+	while (**rel == '/')
+		(*rel)++;
+	*dir = !stat(real, &st) && S_ISDIR(st.st_mode);
+	if (context_ignored(&b->ctx, *rel, *dir)) {
+		kerr_input(err, "'%s': not found in the build context (excluded by %s)", name,
+			   df_ignore_source(b->ctx.ignore) ? df_ignore_source(b->ctx.ignore) :
+			   ".dockerignore");
+		free(real);
+		return NULL;
+	}
+	return real;
+}
+
+/* does .dockerignore leave out anything below the context's directory
+ * dirfd (at rel)? 1 yes, 0 no, -1 on an error */
+static int ignores_below(const struct build *b, int dirfd, const char *rel, struct kerr *err)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_dir DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *de;
+	int r = 0;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return kerr_errno(err, errno, "cannot read '%s' of the build context", rel);
+	}
+	while (!r && (de = readdir(d))) {
+		cleanup_free char *sub = NULL;
+		struct stat st;
+		bool isdir;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		sub = *rel ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
+		isdir = !fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) && S_ISDIR(st.st_mode);
+		if (context_ignored(&b->ctx, sub, isdir)) {
+			r = 1;
+		} else if (isdir) {
+			cleanup_close int sfd = openat(dirfd, de->d_name, O_PATH | O_DIRECTORY |
+						       O_NOFOLLOW | O_CLOEXEC);
+
+			r = sfd < 0 ? kerr_errno(err, errno, "cannot open '%s' of the build context",
+						 sub)
+				    : ignores_below(b, sfd, sub, err);
+		}
+	}
+	return r;
+}
+
+/* A read-only bind of the context: the directory itself, or, when
+ * .dockerignore leaves out something below it, a copy without that in an
+ * empty root of its own (snapshots are swept if kiln dies), so the run sees
+ * what the key hashed, as BuildKit's bind of the files it was sent. */
+static int context_bind(struct build *b, const char *source, struct run_env *re,
+			const char **out, struct kerr *err)
+{
+	cleanup_close int fd = -1;
+	struct snapshot *copy;
+	struct timespec times[2];
+	const char *rel;
+	struct stat st;
+	bool dir;
+	char *real = context_source(b, source, &rel, &dir, err);
+	int r;
+
+	if (!real)
+		return -1;
+	*out = keep(re, real);
+	if (!dir || !b->ctx.ignore || !df_ignore_count(b->ctx.ignore))
+		return 0;
+	fd = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return kerr_errno(err, errno, "cannot open '%s'", real);
+	r = ignores_below(b, fd, rel, err);
+	if (r <= 0)
+		return r;
+	if (snapshot_new(&copy, &b->st, SNAPSHOT_COPY, NULL, 0, err) < 0)
+		return -1;
+	re->roots = xrealloc(re->roots, (re->nroots + 1) * sizeof(*re->roots));
+	re->roots[re->nroots++] = copy;
+	if (exec_context_tree(b, rel, NULL, snapshot_rootfd(copy), err) < 0)
+		return -1;
+	/* the top shows the bound directory's mode and times, as a bind would */
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;
+	if (chmod(snapshot_rootfs(copy), st.st_mode & 07777) < 0 ||
+	    utimensat(AT_FDCWD, snapshot_rootfs(copy), times, 0) < 0)
+		return kerr_errno(err, errno, "cannot set up the bind of '%s'", real);
+	*out = snapshot_rootfs(copy);
+	return 0;
+}
+
+int exec_run_key(struct build *b, const struct plan_instr *in, struct sha256 *key,
+		 struct kerr *err)
+{
+	for (size_t i = 0; i < in->nmounts; i++) {
+		const struct plan_src *from = &in->mount_from[i];
+		cleanup_free char *real = NULL;
+		const char *rel;
+		bool dir;
+
+		if (in->mounts[i].type != DF_MOUNT_BIND)
+			continue;
+		switch (from->kind) {
+		case PLAN_SRC_CONTEXT:
+			real = context_source(b, in->mounts[i].source, &rel, &dir, err);
+			if (!real || exec_context_tree(b, rel, key, -1, err) < 0)
+				return kerr_wrap(err, "--mount=type=bind");
+			break;
+		case PLAN_SRC_STAGE:
+			/* a stage's files are what its key says */
+			key_add_buf(key, b->stages[from->stage].key, SHA256_LEN);
+			break;
+		case PLAN_SRC_IMAGE:
+			if (exec_image_digest(b, from->image, key, err) < 0)
+				return kerr_wrap(err, "--mount=type=bind");
+			break;
+		}
+	}
 	return 0;
 }
 
@@ -168,6 +321,8 @@ static int setup_mounts(struct build *b, struct stage_state *ss, const struct pl
 		const struct df_mount *m = &in->mounts[i];
 		struct sandbox_mount *sm = add_mount(re);
 		const char *target = m->target;
+		struct snapshot *root;
+		char *src;
 		int r;
 
 		switch (m->type) {
@@ -182,19 +337,18 @@ static int setup_mounts(struct build *b, struct stage_state *ss, const struct pl
 							  "context is not supported (writes would "
 							  "reach the context); bind it read-only or "
 							  "from a stage");
-				r = inside(b->ctx.fd, b->ctx.dir, m->source, re, &sm->src, err);
-			} else {
-				struct snapshot *root;
-
-				if (exec_source_root(b, &in->mount_from[i], &root, err) < 0)
+				if (context_bind(b, m->source, re, &sm->src, err) < 0)
 					return -1;
-				re->roots = xrealloc(re->roots, (re->nroots + 1) * sizeof(*re->roots));
-				re->roots[re->nroots++] = root;
-				r = inside(snapshot_rootfd(root), snapshot_rootfs(root), m->source, re,
-					   &sm->src, err);
+				break;
 			}
-			if (r < 0)
+			if (exec_source_root(b, &in->mount_from[i], &root, err) < 0)
 				return -1;
+			re->roots = xrealloc(re->roots, (re->nroots + 1) * sizeof(*re->roots));
+			re->roots[re->nroots++] = root;
+			src = resolve_in(snapshot_rootfd(root), snapshot_rootfs(root), m->source, err);
+			if (!src)
+				return -1;
+			sm->src = keep(re, src);
 			break;
 		case DF_MOUNT_CACHE:
 			if (cache_mount(b, m, sm, re, err) < 0)

@@ -535,6 +535,8 @@ int exec_instr(struct build *b, int si, size_t ii, struct kerr *err)
 	if ((in->kind == DF_COPY || in->kind == DF_ADD) &&
 	    exec_copy(b, ss, in, &h, true, err) < 0)
 		goto fail;
+	if (in->kind == DF_RUN && exec_run_key(b, in, &h, err) < 0)
+		goto fail;
 	sha256_final(&h, key);
 	r = cache_get(b, key, ss, err);
 	if (r < 0)

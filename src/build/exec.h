@@ -185,6 +185,10 @@ int exec_context_tree(struct build *b, const char *rel, struct sha256 *key, int 
 /* exec-run.c: RUN */
 int exec_run(struct build *b, struct stage_state *ss, const struct plan_instr *in,
 	     struct kerr *err);
+/* adds what RUN's binds show to its key, as COPY's sources: the context's
+ * files (less .dockerignore's), a stage's key, an image's manifest digest */
+int exec_run_key(struct build *b, const struct plan_instr *in, struct sha256 *key,
+		 struct kerr *err);
 /* the argv of a RUN, CMD or ENTRYPOINT node: exec form as is, shell form
  * through shell (the stage's SHELL or /bin/sh -c) */
 void exec_argv(const struct df_node *n, const struct strvec *shell, struct strvec *out);
