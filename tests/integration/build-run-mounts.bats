@@ -1,0 +1,244 @@
+#!/usr/bin/env bats
+# RUN --mount as an ordinary user: what binds show is in the step's key (a
+# changed file runs the step again), .dockerignore applies to them, secrets
+# stay out of the image, locked caches take turns, and mount points leave
+# no layer behind.
+
+load helpers
+
+setup() {
+	require_feature BUILD
+	export KILN_ROOT=$BATS_TEST_TMPDIR/store
+	export SOURCE_DATE_EPOCH=1700000000
+	ctx=$BATS_TEST_TMPDIR/ctx
+	mkdir -p "$ctx"
+	import_busybox busybox
+}
+
+# a Dockerfile in the context from standard input of this function
+dockerfile() {
+	cat > "$ctx/Dockerfile"
+}
+
+# the image's root filesystem as "tar -tv" lines, each path written "./path"
+rootfs_list() {
+	kiln export "$1" -o "$BATS_TEST_TMPDIR/rootfs.tar"
+	tar --numeric-owner -tvf "$BATS_TEST_TMPDIR/rootfs.tar" |
+		sed -E 's#^(([^ ]+ +){5})#\1./#'
+}
+
+# the content of one file of the image
+rootfs_cat() {
+	kiln export "$1" -o "$BATS_TEST_TMPDIR/rootfs.tar"
+	tar -xOf "$BATS_TEST_TMPDIR/rootfs.tar" "${2#/}"
+}
+
+# the raw config blob of IMAGE
+config_blob() {
+	local id
+	id=$(kiln inspect "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['Id'][7:])")
+	cat "$KILN_ROOT/blobs/sha256/$id"
+}
+
+# "layer" or "empty" for each history entry of IMAGE after the first N
+history_kinds() {
+	config_blob "$1" | python3 -c "
+import json, sys
+for h in json.load(sys.stdin)['history'][$2:]:
+    print('empty' if h.get('empty_layer') else 'layer')" | tr '\n' ' '
+}
+
+# the number of layers of IMAGE
+layer_count() {
+	config_blob "$1" | python3 -c "import json,sys; print(len(json.load(sys.stdin)['rootfs']['diff_ids']))"
+}
+
+# a build whose output must show the RUN step (line $1 of the Dockerfile) ran
+# or was CACHED ($2); the rest are kiln's arguments
+build_step() {
+	local want=$1
+	shift
+	run kiln build --progress plain "$@"
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	if [ "$want" = cached ]; then
+		echo "$output" | grep -A1 '\] RUN --mount' | grep -q ' CACHED$' ||
+			{ echo "the RUN ran: $output"; return 1; }
+	else
+		if echo "$output" | grep -A1 '\] RUN --mount' | grep -q ' CACHED$'; then
+			echo "the RUN was CACHED: $output"
+			return 1
+		fi
+	fi
+}
+
+@test "run-mounts: a bound context file that changed runs the step again" {
+	echo one > "$ctx/in"
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN --mount=type=bind,source=in,target=/mnt/in cat /mnt/in > /got
+	EOF
+	build_step ran -t bind:1 "$ctx"
+	[ "$(rootfs_cat bind:1 /got)" = one ]
+	build_step cached -t bind:1 "$ctx"
+	echo two > "$ctx/in"
+	build_step ran -t bind:2 "$ctx"
+	[ "$(rootfs_cat bind:2 /got)" = two ]
+	# the mode is part of what is bound, the mtime is not
+	touch -d '2001-01-01' "$ctx/in"
+	build_step cached "$ctx"
+	chmod 600 "$ctx/in"
+	build_step ran "$ctx"
+}
+
+@test "run-mounts: a bound context directory is hashed to its depths; .dockerignore'd files are neither hashed nor shown" {
+	mkdir -p "$ctx/src/deep" "$ctx/src/logs"
+	echo v1 > "$ctx/src/deep/f"
+	echo noise1 > "$ctx/src/x.log"
+	echo old > "$ctx/src/logs/keep"
+	printf '%s\n' 'src/*.log' 'src/logs' > "$ctx/.dockerignore"
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN --mount=type=bind,source=src,target=/src cd /src && find . | sort > /list && cat deep/f > /got
+	EOF
+	build_step ran -t dir:1 "$ctx"
+	[ "$(rootfs_cat dir:1 /got)" = v1 ]
+	# BuildKit sends no ignored file, so the bind shows none
+	[ "$(rootfs_cat dir:1 /list | tr '\n' ' ')" = ". ./deep ./deep/f " ]
+	echo noise2 > "$ctx/src/x.log"
+	echo more > "$ctx/src/logs/other"
+	build_step cached "$ctx"
+	echo v2 > "$ctx/src/deep/f"
+	build_step ran -t dir:2 "$ctx"
+	[ "$(rootfs_cat dir:2 /got)" = v2 ]
+	# the bind's copy is gone with the step, the context untouched
+	[ -z "$(ls -A "$KILN_ROOT/kiln/snapshots" 2>/dev/null | grep -v '^\.')" ]
+	[ "$(cat "$ctx/src/x.log")" = noise2 ]
+}
+
+@test "run-mounts: binding a file .dockerignore leaves out is an error, as in BuildKit" {
+	echo secret > "$ctx/private.key"
+	echo private.key > "$ctx/.dockerignore"
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN --mount=type=bind,source=private.key,target=/k cat /k
+	EOF
+	run kiln build "$ctx"
+	[ "$status" -eq 2 ]
+	[[ "${lines[-1]}" == *"Dockerfile:2:"*"'private.key': not found in the build context (excluded by"* ]]
+}
+
+@test "run-mounts: a bind from a stage whose files changed runs the step again" {
+	echo one > "$ctx/f"
+	dockerfile <<-'EOF'
+	FROM busybox AS src
+	COPY f /data/f
+	FROM busybox
+	RUN --mount=type=bind,from=src,source=/data,target=/d cat /d/f > /got
+	EOF
+	build_step ran -t st:1 "$ctx"
+	[ "$(rootfs_cat st:1 /got)" = one ]
+	build_step cached "$ctx"
+	echo two > "$ctx/f"
+	build_step ran -t st:2 "$ctx"
+	[ "$(rootfs_cat st:2 /got)" = two ]
+}
+
+@test "run-mounts: a bind from an image follows the image's manifest" {
+	base=$BATS_TEST_TMPDIR/base
+	mkdir -p "$base"
+	printf 'FROM busybox\nARG V\nRUN echo "$V" > /v\n' > "$base/Dockerfile"
+	kiln build -q --build-arg V=one -t dep:1 "$base" >/dev/null
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN --mount=type=bind,from=dep:1,source=/v,target=/v cat /v > /got
+	EOF
+	build_step ran -t img:1 "$ctx"
+	[ "$(rootfs_cat img:1 /got)" = one ]
+	build_step cached "$ctx"
+	kiln build -q --build-arg V=two -t dep:1 "$base" >/dev/null
+	build_step ran -t img:2 "$ctx"
+	[ "$(rootfs_cat img:2 /got)" = two ]
+}
+
+@test "run-mounts: a secret from the environment is readable and in no layer, history or temp file" {
+	export KILN_TEST_TOKEN=hunter2-from-env
+	export TMPDIR=$BATS_TEST_TMPDIR/tmp
+	mkdir -p "$TMPDIR"
+	sum=$(printf %s "$KILN_TEST_TOKEN" | md5sum | cut -c1-32)
+	dockerfile <<-EOF
+	FROM busybox
+	RUN --mount=type=secret,id=tok test "\$(md5sum < /run/secrets/tok | cut -c1-32)" = $sum && echo ok > /checked
+	RUN --mount=type=secret,id=tok,target=/etc/tok,mode=0400 test -r /etc/tok && echo ok > /checked2
+	EOF
+	run kiln build --secret id=tok,env=KILN_TEST_TOKEN -t sec:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(rootfs_cat sec:1 /checked)" = ok ]
+	[ "$(rootfs_cat sec:1 /checked2)" = ok ]
+	if grep -rq hunter2-from-env "$KILN_ROOT"; then false; fi
+	for b in "$KILN_ROOT"/blobs/sha256/*; do
+		if (gzip -dc "$b" 2>/dev/null | grep -q hunter2-from-env); then false; fi
+	done
+	if config_blob sec:1 | grep -q hunter2; then false; fi
+	if rootfs_list sec:1 | grep -qE ' ./(run|etc/tok)'; then false; fi
+	[ -z "$(ls -A "$TMPDIR")" ]
+}
+
+@test "run-mounts: cache mounts with sharing=locked take turns across parallel stages" {
+	# each step fails if it finds the other inside; both add to one log,
+	# so the second sees the first's line
+	dockerfile <<-'EOF'
+	FROM busybox AS a
+	RUN --mount=type=cache,id=lk,target=/m,sharing=locked [ ! -e /m/busy ] && touch /m/busy && sleep 1 && echo a >> /m/log && rm /m/busy && cat /m/log > /seen
+	FROM busybox AS b
+	RUN --mount=type=cache,id=lk,target=/m,sharing=locked [ ! -e /m/busy ] && touch /m/busy && sleep 1 && echo b >> /m/log && rm /m/busy && cat /m/log > /seen
+	FROM busybox
+	COPY --from=a /seen /a
+	COPY --from=b /seen /b
+	EOF
+	run kiln build -j 2 -t lock:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	seen="$(rootfs_cat lock:1 /a | tr '\n' ' ')|$(rootfs_cat lock:1 /b | tr '\n' ' ')"
+	[ "$seen" = "a |a b " ] || [ "$seen" = "b a |b " ] || { echo "$seen"; false; }
+}
+
+@test "run-mounts: secret and tmpfs mount points leave no layer, whether their parents exist or not" {
+	dockerfile <<-'EOF'
+	FROM busybox AS bare
+	RUN --mount=type=secret,id=s true
+	RUN --mount=type=tmpfs,target=/data/t true
+	RUN --mount=type=secret,id=s,target=/new/dir/s true
+	FROM busybox AS dirs
+	RUN mkdir -p /run /data
+	RUN --mount=type=secret,id=s true
+	RUN --mount=type=tmpfs,target=/data/t true
+	RUN --mount=type=tmpfs,target=/data true
+	EOF
+	export S=x
+	run kiln build --secret id=s,env=S -t bare:1 --target bare "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(history_kinds bare:1 1)" = "empty empty empty " ]
+	[ "$(layer_count bare:1)" -eq 1 ]
+	run kiln build --secret id=s,env=S -t dirs:1 --target dirs "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(history_kinds dirs:1 1)" = "layer empty empty empty " ]
+	[ "$(layer_count dirs:1)" -eq 2 ]
+	# the same on a copy snapshot, which compares the times it recorded
+	run kiln build --snapshotter copy --no-cache --secret id=s,env=S -t dirs:2 --target dirs "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(history_kinds dirs:2 1)" = "layer empty empty empty " ]
+}
+
+@test "run-mounts: a step that changes the parent of its mount point keeps that change" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN mkdir /data && touch -d '2001-01-01 00:00:00' /data
+	RUN --mount=type=tmpfs,target=/data/t touch /data/new
+	EOF
+	run kiln build -t parent:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(history_kinds parent:1 1)" = "layer layer " ]
+	rootfs_list parent:1 | grep -q ' ./data/new$'
+	if rootfs_list parent:1 | grep -q ' ./data/t'; then false; fi
+	# the directory's time is the step's, not the one before it
+	if rootfs_list parent:1 | grep ' ./data/$' | grep -q 2001-01-01; then false; fi
+}
