@@ -1,0 +1,242 @@
+#!/usr/bin/env bats
+# kiln build --jobs as a user or a supervisor stops it (SIGINT, SIGTERM to
+# kiln's pid alone), as a stage fails or is killed, and -o type=oci into a
+# directory: an OCI layout that skopeo, umoci and kiln load read.
+
+load helpers
+
+setup() {
+	require_feature BUILD
+	export KILN_ROOT=$BATS_TEST_TMPDIR/store
+	export SOURCE_DATE_EPOCH=1700000000
+	ctx=$BATS_TEST_TMPDIR/ctx
+	mkdir -p "$ctx"
+	import_busybox busybox
+}
+
+# a Dockerfile in the context from standard input of this function
+dockerfile() {
+	cat > "$ctx/Dockerfile"
+}
+
+need_tool() {
+	command -v "$1" >/dev/null || skip "$1 is not installed (scripts/setup-host.sh check)"
+}
+
+# a field of kiln inspect: inspect_field NAME Id|RepoDigests (the first)
+inspect_field() {
+	kiln inspect "$1" | python3 -c "
+import json, sys
+v = json.load(sys.stdin)[0]['$2']
+print(v[0].split('@')[1] if isinstance(v, list) else v)"
+}
+
+# Two stages that sleep side by side (sleeps of lengths no other test
+# uses, so a stray one is this test's), and a last stage that needs both.
+two_sleeping_stages() {
+	dockerfile <<-'EOF'
+	FROM busybox AS a
+	RUN sleep 7431
+	FROM busybox AS b
+	RUN sleep 7432
+	FROM busybox
+	COPY --from=a /etc/passwd /a
+	COPY --from=b /etc/passwd /b
+	EOF
+}
+
+# waits until N processes match the pattern (10 s at most)
+wait_for() {
+	local n=$1 pattern=$2
+	for _ in $(seq 100); do
+		[ "$(pgrep -u "$(id -u)" -f -- "$pattern" | wc -l)" -ge "$n" ] && return 0
+		sleep 0.1
+	done
+	echo "never saw $n of '$pattern'"
+	return 1
+}
+
+# waits for kiln (pid $1) to exit within 5 s; status in $st
+wait_exit() {
+	local pid=$1
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "kiln still runs 5 s later"
+		# its stage children too (their RUNs die with them)
+		kill -KILL "$pid" $(pgrep -u "$(id -u)" -f -- "$ctx") 2>/dev/null || true
+		return 1
+	fi
+	st=0
+	wait "$pid" || st=$?
+}
+
+# nothing of the build runs, is mounted or left in the store
+assert_clean() {
+	if pgrep -u "$(id -u)" -f -- 'sleep 743[0-9]'; then echo "a RUN is left"; false; fi
+	if pgrep -u "$(id -u)" -f -- "$ctx"; then echo "a kiln process is left"; false; fi
+	if grep -q "$KILN_ROOT" /proc/self/mountinfo; then echo "a mount is left"; false; fi
+	[ -z "$(ls -A "$KILN_ROOT/kiln/snapshots" 2>/dev/null)" ] ||
+		{ echo "snapshots left:"; ls -la "$KILN_ROOT/kiln/snapshots"; false; }
+}
+
+# the build of two_sleeping_stages, stopped by signal $1 sent to kiln only
+stop_parallel_build() {
+	local sig=$1
+	two_sleeping_stages
+	cp "$KILN_ROOT/index.json" "$BATS_TEST_TMPDIR/index.before"
+	"$KILN" build --jobs 2 "$ctx" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	wait_for 2 'sleep 743[12]'
+	kill "-$sig" "$pid"
+	wait_exit "$pid"
+	[ "$st" -eq 1 ] || { echo "status $st"; cat "$BATS_TEST_TMPDIR/err"; false; }
+	[ "$(grep -c '^kiln: ' "$BATS_TEST_TMPDIR/err")" -eq 1 ]
+	tail -n 1 "$BATS_TEST_TMPDIR/err" | grep -qxE 'kiln: build: Dockerfile:[24]: interrupted'
+	assert_clean
+	cmp "$KILN_ROOT/index.json" "$BATS_TEST_TMPDIR/index.before"
+}
+
+@test "build --jobs: SIGINT to kiln's pid alone stops every stage and leaves nothing" {
+	stop_parallel_build INT
+}
+
+@test "build --jobs: SIGTERM to kiln's pid alone stops every stage and leaves nothing" {
+	stop_parallel_build TERM
+}
+
+@test "build --jobs: the one-stage build says the same on SIGINT" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN sleep 7433
+	EOF
+	"$KILN" build --jobs 2 "$ctx" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	wait_for 1 'sleep 7433'
+	kill -INT "$pid"
+	wait_exit "$pid"
+	[ "$st" -eq 1 ]
+	[ "$(tail -n 1 "$BATS_TEST_TMPDIR/err")" = "kiln: build: Dockerfile:2: interrupted" ]
+	assert_clean
+}
+
+@test "build --jobs: a stage that fails leaves no snapshot and stops the other" {
+	dockerfile <<-'EOF'
+	FROM busybox AS a
+	RUN echo x > /x && false
+	FROM busybox AS b
+	RUN sleep 7434
+	FROM busybox
+	COPY --from=a /etc/passwd /a
+	COPY --from=b /etc/passwd /b
+	EOF
+	cp "$KILN_ROOT/index.json" "$BATS_TEST_TMPDIR/index.before"
+	"$KILN" build --jobs 2 "$ctx" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	wait_exit "$pid"
+	[ "$st" -eq 1 ] || { echo "status $st"; cat "$BATS_TEST_TMPDIR/err"; false; }
+	[ "$(grep -c '^kiln: ' "$BATS_TEST_TMPDIR/err")" -eq 1 ]
+	[[ "$(tail -n 1 "$BATS_TEST_TMPDIR/err")" == "kiln: build: Dockerfile:2: RUN: "*"exit code 1" ]]
+	assert_clean
+	cmp "$KILN_ROOT/index.json" "$BATS_TEST_TMPDIR/index.before"
+}
+
+@test "build --jobs: a stage that fails beside one that succeeds leaves no snapshot" {
+	dockerfile <<-'EOF'
+	FROM busybox AS a
+	RUN sleep 1 && echo x > /x && false
+	FROM busybox AS b
+	RUN echo y > /y
+	FROM busybox
+	COPY --from=a /x /a
+	COPY --from=b /y /b
+	EOF
+	run kiln build --jobs 2 "$ctx"
+	[ "$status" -eq 1 ]
+	[[ "${lines[-1]}" == "kiln: build: Dockerfile:2: RUN: "*"exit code 1" ]]
+	assert_clean
+}
+
+@test "build --jobs: a stage child killed outright fails the build; its snapshot is swept" {
+	two_sleeping_stages
+	"$KILN" build --jobs 2 "$ctx" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	wait_for 2 'sleep 743[12]'
+	[ -n "$(ls -A "$KILN_ROOT/kiln/snapshots")" ]
+	child=$(pgrep -P "$pid" -f -- "$ctx" | head -n 1)
+	[ -n "$child" ]
+	kill -KILL "$child"
+	wait_exit "$pid"
+	[ "$st" -eq 1 ] || { echo "status $st"; cat "$BATS_TEST_TMPDIR/err"; false; }
+	[ "$(grep -c '^kiln: ' "$BATS_TEST_TMPDIR/err")" -eq 1 ]
+	tail -n 1 "$BATS_TEST_TMPDIR/err" | grep -qxE 'kiln: build: stage [ab]: killed by signal 9'
+	assert_clean
+}
+
+@test "build: -o type=oci,dest=DIR writes a layout that skopeo, umoci and kiln load read" {
+	need_tool skopeo
+	need_tool umoci
+	W=$BATS_TEST_TMPDIR
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN echo hello > /greeting
+	EOF
+	mkdir "$W/layout"
+	run kiln build -q -t out:1 -o type=oci,dest="$W/layout" "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	id=${lines[-1]}
+	[ "$(cat "$W/layout/oci-layout")" = '{"imageLayoutVersion":"1.0.0"}' ]
+	python3 - "$W/layout" <<-'EOF'
+	import json, sys
+	idx = json.load(open(sys.argv[1] + "/index.json"))
+	names = [m["annotations"]["org.opencontainers.image.ref.name"] for m in idx["manifests"]]
+	assert names == ["out:1"], names
+	EOF
+	[ "$id" = "$(inspect_field out:1 Id)" ]
+	[ "$(skopeo inspect --format '{{.Digest}}' "oci:$W/layout:out:1")" = "$(inspect_field out:1 RepoDigests)" ]
+	umoci unpack --rootless --image "$W/layout:out:1" "$W/bundle" >/dev/null
+	[ "$(cat "$W/bundle/rootfs/greeting")" = hello ]
+	run env KILN_ROOT="$W/other" "$KILN" load -i "$W/layout"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[[ "$output" == *"Loaded image: out:1"* ]]
+	[ "$(KILN_ROOT="$W/other" inspect_field out:1 Id)" = "$id" ]
+}
+
+@test "build: -o type=oci with tar=false or a dest ending in '/' makes the directory; the layout keeps its other images" {
+	W=$BATS_TEST_TMPDIR
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN echo one > /n
+	EOF
+	run kiln build -q -t app:1 -o type=oci,dest="$W/new/" "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	id1=${lines[-1]}
+	[ -f "$W/new/index.json" ] && [ -f "$W/new/oci-layout" ]
+	echo 'RUN echo two > /n' >> "$ctx/Dockerfile"
+	run kiln build -q -t app:2 -o type=oci,dest="$W/new",tar=false "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	id2=${lines[-1]}
+	# and again: app:2 is replaced, not added twice
+	run kiln build -q -t app:2 -o type=oci,dest="$W/new",tar=false "$ctx"
+	[ "$status" -eq 0 ]
+	python3 - "$W/new" <<-'EOF'
+	import json, sys
+	idx = json.load(open(sys.argv[1] + "/index.json"))
+	names = sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in idx["manifests"])
+	assert names == ["app:1", "app:2"], names
+	EOF
+	run env KILN_ROOT="$W/other" "$KILN" load -i "$W/new"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(KILN_ROOT="$W/other" inspect_field app:1 Id)" = "$id1" ]
+	[ "$(KILN_ROOT="$W/other" inspect_field app:2 Id)" = "$id2" ]
+	# a file is still an oci-archive; tar=true into a directory is refused
+	run kiln build -q -o type=oci,dest="$W/o.tar" "$ctx"
+	[ "$status" -eq 0 ]
+	tar -tf "$W/o.tar" | grep -qx index.json
+	run kiln build -q -o type=oci,dest="$W/new",tar=true "$ctx"
+	[ "$status" -eq 2 ]
+	assert_one_error_line
+	[[ "$output" == *"is a directory"*"tar=false"* ]]
+}
