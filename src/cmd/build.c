@@ -90,7 +90,8 @@ int cmd_build(int argc, char **argv, struct kerr *err)
 			OPT_LIST_(0, "secret", &o.secrets, "id=ID,src=PATH|env=VAR",
 				  "a secret RUN --mount=type=secret can read; never stored"),
 			OPT_LIST_('o', "output", &o.outputs, "type=T,dest=D",
-				  "also write the result: oci or docker (archive), tar or local "
+				  "also write the result: oci or docker (archive; oci into a "
+				  "directory or with tar=false: an OCI layout), tar or local "
 				  "(root filesystem as a tarball or a directory)"),
 			OPT_STRING_(0, "platform", &o.platform, "OS/ARCH[/VARIANT][,...]",
 				    "the target platform (default: this host's); several, comma "
