@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "snapshot/internal.h"
 #include "snapshot/snapshot.h"
 #include "store/store.h"
+#include "util/fs.h"
 #include "util/sha256.h"
 #include "util/testutil.h"
 #include "layer/difftest.h"
@@ -690,6 +692,51 @@ static void test_sweep_stale(void **state)
 	free(file);
 }
 
+/* A process of this namespace killed outright (a stage child) leaves its
+ * overlay mounted here: snapshot_sweep unmounts and removes it, where
+ * emptying it through the mount would fail; a live snapshot stays. */
+static void test_sweep_killed(void **state)
+{
+	struct fx *f = need(state);
+	struct kerr err = KERR_INIT;
+	struct snapshot *live;
+	const char *v[3];
+	char *root;
+	int p[2], status;
+	pid_t pid;
+
+	must(snapshot_new(&live, &f->st, SNAPSHOT_COPY, NULL, 0, &err), &err);
+	ids_of(f, v);
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct snapshot *s;
+
+		close(p[0]);
+		if (snapshot_new(&s, &f->st, SNAPSHOT_OVERLAY, v, 3, &err) < 0)
+			_exit(1);
+		write_all(p[1], snapshot_rootfs(s), strlen(snapshot_rootfs(s)));
+		close(p[1]);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	root = slurp_fd(p[0]);
+	close(p[0]);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(*root == '/');
+	assert_true(mounted_anywhere(root));
+	snapshot_sweep(&f->st);
+	assert_false(mounted_anywhere(root));
+	assert_int_equal(access(root, F_OK), -1);
+	assert_int_equal(access(snapshot_rootfs(live), F_OK), 0);
+	snapshot_free(live);
+	check_no_snapshots(f);
+	free(root);
+}
+
 /* a busybox-sized layer: one 1 MB binary, 400 links to it, some files */
 static void layer_busybox(struct layer_writer *lw)
 {
@@ -773,6 +820,7 @@ static int group(void)
 		cmocka_unit_test(test_scratch),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_sweep_stale),
+		cmocka_unit_test(test_sweep_killed),
 		cmocka_unit_test(test_timing),
 	};
 
