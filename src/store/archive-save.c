@@ -20,6 +20,8 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
+#define COPY_BUF (128 * 1024)
+
 /* one image in the archive with every name it goes by */
 struct item {
 	struct oci_descriptor desc;	/* its manifest (the host's, of an index) */
@@ -424,6 +426,7 @@ static int write_file(int dirfd, struct store *st, const struct entry *e, struct
 	cleanup_free char *dir = slash ? xstrndup(e->path, (size_t)(slash - e->path)) : NULL;
 	const char *base = slash ? slash + 1 : e->path;
 	cleanup_close int pfd = -1, fd = -1;
+	cleanup_free char *buf = NULL;
 	struct stat sb;
 	int r;
 
@@ -445,10 +448,10 @@ static int write_file(int dirfd, struct store *st, const struct entry *e, struct
 	fd = store_blob_open(st, e->digest, err);
 	if (fd < 0 || atomic_file_open(&af, pfd, base, 0644, err) < 0)
 		return -1;
+	buf = xmalloc(COPY_BUF);
 	r = 0;
 	for (;;) {
-		char buf[65536];
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n = read(fd, buf, COPY_BUF);
 
 		if (n < 0 && errno == EINTR)
 			continue;
