@@ -17,6 +17,7 @@
 #include "store/archive.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/kconfig.h"
 #include "util/xalloc.h"
 
 int output_commit(struct build *b, struct stage_state *ss, char id[DIGEST_STR_LEN],
@@ -227,24 +228,30 @@ int output_deliver(struct build *b, struct stage_state *ss, const char *id,
 	for (size_t i = 0; i < b->o->outputs.n; i++) {
 		char *type, *dest;
 		struct stat st;
-		bool dir;
+		bool dir, oci, archive;
 		int r, tar;
 
 		if (parse_output(b->o->outputs.v[i], &type, &dest, &tar, err) < 0)
 			return -1;
+		oci = !strcmp(type, "oci");
+		/* the archive writer is an option of the store: without it
+		 * these calls are compiled out */
+		archive = IS_ENABLED(CONFIG_STORE_ARCHIVE) && (oci || !strcmp(type, "docker"));
 		/* a directory, or a name that says it is one, gets a layout */
 		dir = *dest && (dest[strlen(dest) - 1] == '/' ||
 				(stat(dest, &st) == 0 && S_ISDIR(st.st_mode)));
-		if (tar >= 0 && strcmp(type, "oci"))
+		if (tar >= 0 && !oci)
 			r = kerr_input(err, "-o type=%s: tar= is for type=oci", type);
-		else if (!strcmp(type, "oci") && (tar == 0 || (tar < 0 && dir)))
+		else if (!archive && (oci || !strcmp(type, "docker")))
+			r = kerr_input(err, "-o type=%s is not in this build (CONFIG_STORE_ARCHIVE=n)",
+				       type);
+		else if (archive && oci && (tar == 0 || (tar < 0 && dir)))
 			r = write_layout(b, id, dest, err);
-		else if ((!strcmp(type, "oci") || !strcmp(type, "docker")) && dir)
+		else if (archive && dir)
 			r = kerr_input(err, "-o type=%s: '%s' is a directory and the archive a file%s",
-				       type, dest,
-				       !strcmp(type, "oci") ? " (tar=false writes a layout)" : "");
-		else if (!strcmp(type, "oci") || !strcmp(type, "docker"))
-			r = write_archive(b, id, !strcmp(type, "docker"), dest, err);
+				       type, dest, oci ? " (tar=false writes a layout)" : "");
+		else if (archive)
+			r = write_archive(b, id, !oci, dest, err);
 		else if (!strcmp(type, "tar"))
 			r = write_rootfs_tar(b, ss, dest, err);
 		else if (!strcmp(type, "local"))
