@@ -688,8 +688,12 @@ static int heredoc_file(struct copy *c, const struct df_heredoc *h, const char *
 static int url_file(struct copy *c, const struct exec_url *u, const char *url,
 		    const char *dst, bool dst_dir, struct kerr *err)
 {
-	const char *name = exec_url_name(u);
+	const char *name;
 
+	/* only URLs the build fetched get here; without the feature, none */
+	if (!IS_ENABLED(CONFIG_BUILD_ADD_URL))
+		return kerr_set(err, "ADD %s: URLs are not in this build", url);
+	name = exec_url_name(u);
 	if (dst_dir && !name)
 		return kerr_input(err, "ADD %s: the URL names no file; give the destination as a "
 				  "file", url);
