@@ -45,15 +45,6 @@ static int read_line(int fd, bool echo, struct strbuf *out, struct kerr *err)
 	return 0;
 }
 
-/* "https://reg:5000/v2/" as docker accepts it -> "reg:5000" */
-static char *registry_name(const char *s)
-{
-	const char *p = strstr(s, "://");
-
-	p = p ? p + 3 : s;
-	return xstrndup(p, strcspn(p, "/"));
-}
-
 int cmd_login(int argc, char **argv, struct kerr *err)
 {
 	struct reg_opts o = REG_OPTS_INIT;
@@ -84,7 +75,7 @@ int cmd_login(int argc, char **argv, struct kerr *err)
 		return kerr_input(err, "--password and --password-stdin are mutually exclusive");
 	if (from_stdin && !user)
 		return kerr_input(err, "--password-stdin needs --username");
-	registry = registry_name(argc ? argv[0] : IMG_REF_DEFAULT_DOMAIN);
+	registry = regcmd_registry(argc ? argv[0] : IMG_REF_DEFAULT_DOMAIN);
 	if (!*registry)
 		return kerr_input(err, "'%s' is not a registry", argv[0]);
 	if (!user) {

@@ -4,8 +4,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "registry/auth.h"
-#include "image/ref.h"
+#include "cmd/regcmd.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
@@ -18,7 +17,6 @@ static const struct cmd_help logout_help = {
 int cmd_logout(int argc, char **argv, struct kerr *err)
 {
 	const struct opt opts[] = { OPT_END_() };
-	const char *reg;
 	cleanup_free char *registry = NULL;
 	int r;
 
@@ -27,10 +25,7 @@ int cmd_logout(int argc, char **argv, struct kerr *err)
 		return opt_done(argc);
 	if (argc > 1)
 		return kerr_input(err, "expected one REGISTRY; see 'kiln logout --help'");
-	reg = argc ? argv[0] : IMG_REF_DEFAULT_DOMAIN;
-	if (strstr(reg, "://"))
-		reg = strstr(reg, "://") + 3;
-	registry = xstrndup(reg, strcspn(reg, "/"));
+	registry = regcmd_registry(argc ? argv[0] : IMG_REF_DEFAULT_DOMAIN);
 	r = reg_creds_remove(registry, err);
 	if (r < 0)
 		return -1;
