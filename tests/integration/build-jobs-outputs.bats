@@ -4,6 +4,7 @@
 # directory: an OCI layout that skopeo, umoci and kiln load read.
 
 load helpers
+load build
 
 setup() {
 	require_feature BUILD
@@ -12,11 +13,6 @@ setup() {
 	ctx=$BATS_TEST_TMPDIR/ctx
 	mkdir -p "$ctx"
 	import_busybox busybox
-}
-
-# a Dockerfile in the context from standard input of this function
-dockerfile() {
-	cat > "$ctx/Dockerfile"
 }
 
 need_tool() {

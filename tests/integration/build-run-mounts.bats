@@ -5,6 +5,7 @@
 # no layer behind.
 
 load helpers
+load build
 
 setup() {
 	require_feature BUILD
@@ -13,31 +14,6 @@ setup() {
 	ctx=$BATS_TEST_TMPDIR/ctx
 	mkdir -p "$ctx"
 	import_busybox busybox
-}
-
-# a Dockerfile in the context from standard input of this function
-dockerfile() {
-	cat > "$ctx/Dockerfile"
-}
-
-# the image's root filesystem as "tar -tv" lines, each path written "./path"
-rootfs_list() {
-	kiln export "$1" -o "$BATS_TEST_TMPDIR/rootfs.tar"
-	tar --numeric-owner -tvf "$BATS_TEST_TMPDIR/rootfs.tar" |
-		sed -E 's#^(([^ ]+ +){5})#\1./#'
-}
-
-# the content of one file of the image
-rootfs_cat() {
-	kiln export "$1" -o "$BATS_TEST_TMPDIR/rootfs.tar"
-	tar -xOf "$BATS_TEST_TMPDIR/rootfs.tar" "${2#/}"
-}
-
-# the raw config blob of IMAGE
-config_blob() {
-	local id
-	id=$(kiln inspect "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['Id'][7:])")
-	cat "$KILN_ROOT/blobs/sha256/$id"
 }
 
 # "layer" or "empty" for each history entry of IMAGE after the first N
