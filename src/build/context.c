@@ -76,9 +76,22 @@ void context_close(struct build_context *c)
 	c->tmpdir = c->dir = NULL;
 }
 
-bool context_ignored(const struct build_context *c, const char *path, bool is_dir)
+enum df_ignore_verdict context_verdict(const struct build_context *c, const char *path,
+				       bool is_dir)
 {
 	if (!c->ignore || !*path || !strcmp(path, "."))
-		return false;
-	return df_ignore_match(c->ignore, path, is_dir) != DF_IGNORE_KEEP;
+		return DF_IGNORE_KEEP;
+	return df_ignore_match(c->ignore, path, is_dir);
+}
+
+bool context_ignored(const struct build_context *c, const char *path, bool is_dir)
+{
+	return context_verdict(c, path, is_dir) != DF_IGNORE_KEEP;
+}
+
+bool context_present(const struct build_context *c, const char *path, bool is_dir)
+{
+	enum df_ignore_verdict v = context_verdict(c, path, is_dir);
+
+	return v == DF_IGNORE_KEEP || (v == DF_IGNORE_EXCLUDE && is_dir);
 }

@@ -127,15 +127,34 @@ static mode_t apply_chmod(const struct chmod_spec *c, mode_t mode, bool dir)
 	return m;
 }
 
-static bool excluded(const struct copy *c, const char *rel, bool is_dir)
+/*
+ * Is rel (in the source root) left out? DF_IGNORE_EXCLUDE is a directory
+ * .dockerignore leaves out while an exception may reach into it ("dir",
+ * "!dir/keep"): a walk still descends, and the directory exists only if
+ * something below it is kept, as in the context BuildKit is sent.
+ */
+static enum df_ignore_verdict verdict(const struct copy *c, const char *rel, bool is_dir)
 {
-	if (c->context && context_ignored(&c->b->ctx, rel, is_dir))
-		return true;
+	enum df_ignore_verdict v = DF_IGNORE_KEEP;
+
 	for (size_t i = 0; i < c->excludes.n; i++)
 		if (!fnmatch(c->excludes.v[i], rel, 0) ||
 		    !fnmatch(c->excludes.v[i], path_base(rel), 0))
-			return true;
-	return false;
+			return DF_IGNORE_SKIP_DIR;
+	if (c->context)
+		v = context_verdict(&c->b->ctx, rel, is_dir);
+	if (v == DF_IGNORE_EXCLUDE && !is_dir)
+		v = DF_IGNORE_SKIP_DIR;
+	return v;
+}
+
+/* is rel, found in the directory dirfd as name, left out altogether? */
+static bool excluded_at(const struct copy *c, int dirfd, const char *name, const char *rel)
+{
+	struct stat st;
+	bool dir = !fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) && S_ISDIR(st.st_mode);
+
+	return verdict(c, rel, dir) == DF_IGNORE_SKIP_DIR;
 }
 
 static bool has_glob(const char *s)
@@ -194,14 +213,13 @@ static int expand(struct copy *c, const char *prefix, const char *rest, struct s
 		return 0;	/* no such directory: no match */
 	}
 	r = list_dir(dfd, &names, err);
-	close(dfd);
 	for (size_t i = 0; r >= 0 && i < names.n; i++) {
 		char *p;
 
 		if (fnmatch(comp, names.v[i], 0))
 			continue;
 		p = *prefix ? xasprintf("%s/%s", prefix, names.v[i]) : xstrdup(names.v[i]);
-		if (!excluded(c, p, false)) {
+		if (!excluded_at(c, dfd, names.v[i], p)) {
 			if (slash && slash[1])
 				r = expand(c, p, slash + 1, out, err);
 			else
@@ -209,6 +227,7 @@ static int expand(struct copy *c, const char *prefix, const char *rest, struct s
 		}
 		free(p);
 	}
+	close(dfd);
 	strvec_clear(&names);
 	return r;
 }
@@ -229,7 +248,9 @@ static int hash_dir(struct copy *c, int fd, const char *rel, struct kerr *err)
 		bool dir = !fstatat(fd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) &&
 			   S_ISDIR(st.st_mode);
 
-		if (!(c->context && excluded(c, sub, dir)))
+		/* an excluded directory an exception reaches into is hashed
+		 * with what it keeps (its own metadata too: at worst a miss) */
+		if (verdict(c, sub, dir) != DF_IGNORE_SKIP_DIR)
 			r = hash_entry(c, fd, names.v[i], sub, false, err);
 		free(sub);
 	}
@@ -385,30 +406,39 @@ static int clear_slot(int dirfd, const char *name, bool want_dir, const char *re
 }
 
 static int copy_entry(struct copy *c, int sfd, const struct stat *st, const char *srel,
-		      int ddir, const char *dname, const char *drel, bool top, struct kerr *err);
+		      int ddir, const char *dname, const char *drel, bool top, bool lazy,
+		      struct kerr *err);
 
+/* copies the entries of the directory sfd; 1 when none was kept */
 static int copy_dir(struct copy *c, int sfd, const char *srel, int ddir, const char *drel,
 		    struct kerr *err)
 {
 	struct strvec names = STRVEC_INIT;
 	int r = list_dir(sfd, &names, err);
+	bool none = true;
 
 	for (size_t i = 0; r >= 0 && i < names.n; i++) {
 		char *s = *srel ? xasprintf("%s/%s", srel, names.v[i]) : xstrdup(names.v[i]);
 		char *d = *drel ? xasprintf("%s/%s", drel, names.v[i]) : xstrdup(names.v[i]);
+		enum df_ignore_verdict v = DF_IGNORE_KEEP;
 		struct stat st;
 		int fd;
 
-		if (fstatat(sfd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (fstatat(sfd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
 			r = kerr_errno(err, errno, "'%s'", s);
-		} else if (!excluded(c, s, S_ISDIR(st.st_mode))) {
+		else
+			v = verdict(c, s, S_ISDIR(st.st_mode));
+		if (r >= 0 && v != DF_IGNORE_SKIP_DIR) {
 			fd = openat(sfd, names.v[i],
 				    (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode) ? O_RDONLY : O_PATH) |
 				    O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 			if (fd < 0)
 				r = kerr_errno(err, errno, "cannot open '%s'", s);
 			else
-				r = copy_entry(c, fd, &st, s, ddir, names.v[i], d, false, err);
+				r = copy_entry(c, fd, &st, s, ddir, names.v[i], d, false,
+					       v == DF_IGNORE_EXCLUDE, err);
+			if (r == 0)
+				none = false;
 			if (fd >= 0)
 				close(fd);
 		}
@@ -416,11 +446,15 @@ static int copy_dir(struct copy *c, int sfd, const char *srel, int ddir, const c
 		free(d);
 	}
 	strvec_clear(&names);
-	return r;
+	return r < 0 ? r : none;
 }
 
+/* Copies one entry; 0 done. lazy: a directory .dockerignore leaves out
+ * but an exception may reach into, made only if something below it is
+ * kept (else 1, and nothing is left behind). */
 static int copy_entry(struct copy *c, int sfd, const struct stat *st, const char *srel,
-		      int ddir, const char *dname, const char *drel, bool top, struct kerr *err)
+		      int ddir, const char *dname, const char *drel, bool top, bool lazy,
+		      struct kerr *err)
 {
 	struct timespec times[2] = { st->st_atim, st->st_mtim };
 	mode_t mode = apply_chmod(&c->chmod, st->st_mode, S_ISDIR(st->st_mode));
@@ -439,8 +473,16 @@ static int copy_entry(struct copy *c, int sfd, const struct stat *st, const char
 		dfd = openat(ddir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (dfd < 0)
 			return kerr_errno(err, errno, "cannot open '/%s'", drel);
-		if (copy_dir(c, sfd, srel, dfd, drel, err) < 0)
+		switch (copy_dir(c, sfd, srel, dfd, drel, err)) {
+		case -1:
 			return -1;
+		case 1:
+			if (!lazy)
+				break;
+			if (!r && unlinkat(ddir, dname, AT_REMOVEDIR) < 0)
+				return kerr_errno(err, errno, "cannot remove '/%s'", drel);
+			return 1;
+		}
 		/* a directory that was there keeps its metadata when its
 		 * contents are copied in (the top of "COPY dir/ /existing") */
 		if (r == 1 && top)
@@ -587,7 +629,7 @@ static int copy_one(struct copy *c, const char *rel, const char *dst, bool dst_d
 		if (!S_ISDIR(st.st_mode))
 			return kerr_input(err, "%s: cannot copy '%s' onto the root itself", c->what,
 					  rel);
-		return copy_dir(c, fd, rel, c->dstfd, "", err);
+		return copy_dir(c, fd, rel, c->dstfd, "", err) < 0 ? -1 : 0;
 	}
 	parent = xstrdup(drel);
 	{
@@ -606,7 +648,7 @@ static int copy_one(struct copy *c, const char *rel, const char *dst, bool dst_d
 		return kerr_wrap(err, "%s", c->what);
 	{
 		/* an O_PATH fd cannot be read; the *at calls take it as it is */
-		return copy_entry(c, fd, &st, rel, pfd, name, drel, true, err);
+		return copy_entry(c, fd, &st, rel, pfd, name, drel, true, false, err);
 	}
 }
 
@@ -827,7 +869,7 @@ int exec_copy(struct build *b, struct stage_state *ss, const struct plan_instr *
 				goto out;
 			}
 		} else {
-			if (c.context && *p && excluded(&c, p, false)) {
+			if (c.context && *p && excluded_at(&c, c.srcfd, p, p)) {
 				kerr_input(err, "%s: \"%s\": not found in the build context "
 					   "(or excluded by %s)", c.what, s,
 					   df_ignore_source(b->ctx.ignore) ?
@@ -932,5 +974,5 @@ int exec_context_tree(struct build *b, const char *rel, struct sha256 *key, int 
 	if (fd < 0)
 		return -1;
 	c.dstfd = dstfd;
-	return copy_dir(&c, fd, rel, dstfd, "", err);
+	return copy_dir(&c, fd, rel, dstfd, "", err) < 0 ? -1 : 0;
 }

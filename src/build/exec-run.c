@@ -194,7 +194,7 @@ static char *context_source(struct build *b, const char *source, const char **re
 	while (**rel == '/')
 		(*rel)++;
 	*dir = !stat(real, &st) && S_ISDIR(st.st_mode);
-	if (context_ignored(&b->ctx, *rel, *dir)) {
+	if (!context_present(&b->ctx, *rel, *dir)) {
 		kerr_input(err, "'%s': not found in the build context (excluded by %s)", name,
 			   df_ignore_source(b->ctx.ignore) ? df_ignore_source(b->ctx.ignore) :
 			   ".dockerignore");

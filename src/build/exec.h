@@ -72,6 +72,13 @@ int context_open(struct build_context *c, const char *dir, const char *dockerfil
 void context_close(struct build_context *c);
 /* is path (clean, relative) left out by .dockerignore? */
 bool context_ignored(const struct build_context *c, const char *path, bool is_dir);
+/* the same with the walk's nuance: an excluded directory an exception
+ * reaches into (DF_IGNORE_EXCLUDE) still holds the files it keeps */
+enum df_ignore_verdict context_verdict(const struct build_context *c, const char *path,
+				       bool is_dir);
+/* is path part of the context as BuildKit sends it: kept, or an excluded
+ * directory that an exception may reach into? */
+bool context_present(const struct build_context *c, const char *path, bool is_dir);
 
 /* ---- the state of a stage as it runs ---- */
 

@@ -91,6 +91,22 @@ build_step() {
 	[ "$(cat "$ctx/src/x.log")" = noise2 ]
 }
 
+@test "run-mounts: a bind of the context shows what a .dockerignore exception brings back" {
+	mkdir -p "$ctx/docs/gone"
+	echo readme > "$ctx/docs/README.md"
+	echo other > "$ctx/docs/other.txt"
+	echo x > "$ctx/docs/gone/x.txt"
+	printf '%s\n' docs '!docs/*.md' > "$ctx/.dockerignore"
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN --mount=type=bind,target=/c cd /c && find docs | sort > /all
+	RUN --mount=type=bind,source=docs,target=/d cd /d && find . | sort > /docs
+	EOF
+	build_step ran -t bindx:1 "$ctx"
+	[ "$(rootfs_cat bindx:1 /all | tr '\n' ' ')" = "docs docs/README.md " ]
+	[ "$(rootfs_cat bindx:1 /docs | tr '\n' ' ')" = ". ./README.md " ]
+}
+
 @test "run-mounts: binding a file .dockerignore leaves out is an error, as in BuildKit" {
 	echo secret > "$ctx/private.key"
 	echo private.key > "$ctx/.dockerignore"

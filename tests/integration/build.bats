@@ -292,6 +292,54 @@ setup() {
 	[[ "${lines[-1]}" == *"Dockerfile:2:"*"secret.key"*"not found"* ]]
 }
 
+@test "build: a .dockerignore exception brings a file back from an excluded directory" {
+	mkdir -p "$ctx/docs/sub" "$ctx/docs/gone" "$ctx/logs"
+	echo readme > "$ctx/docs/README.md"
+	echo other > "$ctx/docs/other.txt"
+	echo deep > "$ctx/docs/sub/keep.md"
+	echo x > "$ctx/docs/gone/x.txt"
+	echo l > "$ctx/logs/a.log"
+	chmod 750 "$ctx/docs"
+	printf '%s\n' docs '!docs/*.md' '!docs/sub/keep.md' logs > "$ctx/.dockerignore"
+	dockerfile <<-'EOF'
+	FROM busybox
+	COPY . /ctx/
+	COPY docs /named/
+	COPY doc* /glob/
+	EOF
+	run kiln build -t ignx:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run rootfs_list ignx:1
+	list=$(printf '%s\n' "$output" | awk '{print $1, $NF}' | grep -E ' \./(ctx|named|glob)/' | sort)
+	# as BuildKit's context: the kept files with their directories, no
+	# empty excluded directory (docs/gone, logs), the directory's mode kept
+	# (a directory copied to a new destination gives it its own mode)
+	[ "$list" = "$(printf '%s\n' \
+		'-rw-r--r-- ./ctx/.dockerignore' \
+		'-rw-r--r-- ./ctx/Dockerfile' \
+		'-rw-r--r-- ./ctx/docs/README.md' \
+		'-rw-r--r-- ./ctx/docs/sub/keep.md' \
+		'-rw-r--r-- ./glob/README.md' \
+		'-rw-r--r-- ./glob/sub/keep.md' \
+		'-rw-r--r-- ./named/README.md' \
+		'-rw-r--r-- ./named/sub/keep.md' \
+		'drwxr-x--- ./ctx/docs/' \
+		'drwxr-x--- ./glob/' \
+		'drwxr-x--- ./named/' \
+		'drwxr-xr-x ./ctx/' \
+		'drwxr-xr-x ./ctx/docs/sub/' \
+		'drwxr-xr-x ./glob/sub/' \
+		'drwxr-xr-x ./named/sub/' | sort)" ] || { echo "$list"; false; }
+	# a change in a left-out file is no change to the step
+	echo changed > "$ctx/docs/other.txt"
+	run kiln build --progress=plain "$ctx"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c CACHED <<<"$output")" -eq 3 ] || { echo "$output"; false; }
+	echo changed > "$ctx/docs/sub/keep.md"
+	run kiln build --progress=plain "$ctx"
+	[ "$(grep -c CACHED <<<"$output")" -eq 0 ] || { echo "$output"; false; }
+}
+
 @test "build: a missing COPY source names the line and the file" {
 	dockerfile <<-'EOF'
 	FROM busybox
