@@ -50,6 +50,8 @@ struct copy {
 	bool record_owner;		/* the disk cannot hold uid/gid */
 	struct chmod_spec chmod;
 	bool parents;
+	bool unpack;			/* ADD: local archives (default) */
+	bool unpack_url;		/* ADD --unpack=true: a URL's too */
 	struct strvec excludes;
 	struct snapshot *from;		/* a stage's root, freed at the end */
 };
@@ -550,14 +552,27 @@ static bool is_archive(int fd)
 	return lseek(fd, 0, SEEK_SET) == 0 && got == sizeof(h) && tar_header_valid(h);
 }
 
-static int unpack_archive(struct copy *c, int fd, const char *srel, const char *drel,
+static char *join_rel(const char *a, const char *b)
+{
+	cleanup_free char *j = path_join(*a ? a : "/", b);
+	char *clean = path_clean(j);
+	char *p = clean;
+
+	while (*p == '/')
+		p++;
+	memmove(clean, p, strlen(p) + 1);
+	return clean;
+}
+
+/* unpacks the archive fd into the directory dst (as given) */
+static int unpack_archive(struct copy *c, int fd, const char *srel, const char *dst,
 			  struct kerr *err)
 {
 	struct layer_extract_opts eo = LAYER_EXTRACT_OPTS_INIT;
+	cleanup_free char *rel = join_rel(dst, ".");
+	const char *drel = *rel ? rel : ".";
 	cleanup_close int dfd = -1;
 
-	if (!*drel)
-		drel = ".";
 	dfd = path_mkdirs_in_root(c->dstfd, drel, 0755, err);
 	if (dfd < 0)
 		return -1;
@@ -571,17 +586,6 @@ static int unpack_archive(struct copy *c, int fd, const char *srel, const char *
 	return 0;
 }
 
-static char *join_rel(const char *a, const char *b)
-{
-	cleanup_free char *j = path_join(*a ? a : "/", b);
-	char *clean = path_clean(j);
-	char *p = clean;
-
-	while (*p == '/')
-		p++;
-	memmove(clean, p, strlen(p) + 1);
-	return clean;
-}
 
 /* one matched source: rel in the source root, dst the destination as
  * given (relative to the stage root), dst_dir: copy into dst */
@@ -617,8 +621,8 @@ static int copy_one(struct copy *c, const char *rel, const char *dst, bool dst_d
 	}
 	if (S_ISDIR(st.st_mode)) {
 		drel = c->parents && *rel ? join_rel(dst, rel) : join_rel(dst, ".");
-	} else if (c->add && S_ISREG(st.st_mode) && is_archive(fd)) {
-		return unpack_archive(c, fd, rel, join_rel(dst, "."), err);
+	} else if (c->add && c->unpack && S_ISREG(st.st_mode) && is_archive(fd)) {
+		return unpack_archive(c, fd, rel, dst, err);
 	} else if (dst_dir) {
 		drel = join_rel(dst, c->parents ? rel : path_base(rel));
 	} else {
@@ -745,6 +749,18 @@ static int url_file(struct copy *c, const struct exec_url *u, const char *url,
 		key_add(c->key, exec_url_digest(u));
 		return 0;
 	}
+	if (c->unpack_url) {
+		char link[64];
+		cleanup_close int fd = -1;
+
+		/* a description of its own: stage processes share the URL's */
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", exec_url_fd(u));
+		fd = open(link, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return kerr_errno(err, errno, "ADD %s: cannot reopen the download", url);
+		if (is_archive(fd))
+			return unpack_archive(c, fd, url, dst, err);
+	}
 	return new_file(c, name, NULL, exec_url_fd(u), 0600, exec_url_mtime(u), dst, dst_dir,
 			err);
 }
@@ -791,6 +807,10 @@ int exec_copy(struct build *b, struct stage_state *ss, const struct plan_instr *
 	if ((v = plan_flag_get(in, "chmod")) && *v && parse_chmod(v, &c.chmod, err) < 0)
 		return -1;
 	c.parents = plan_flag_bool(in, "parents");
+	/* BuildKit's --unpack: local archives unpack unless it is false, a
+	 * URL's body only when it is true */
+	c.unpack = c.add && (!plan_flag_get(in, "unpack") || plan_flag_bool(in, "unpack"));
+	c.unpack_url = c.add && plan_flag_bool(in, "unpack");
 	for (size_t i = 0; i < in->nflags; i++)
 		if (!strcmp(in->flags[i].name, "exclude"))
 			strvec_push(&c.excludes, in->flags[i].value);

@@ -6,6 +6,7 @@
 # the feature.
 
 load helpers
+load build
 bats_require_minimum_version 1.5.0
 
 setup() {
@@ -137,4 +138,24 @@ gets() {
 	run --separate-stderr kiln build "$ctx"
 	[ "$status" -eq 2 ]
 	[ "${stderr_lines[-1]}" = "kiln: build: Dockerfile:2: ADD http://127.0.0.1:1/x.txt: URLs are not in this build (CONFIG_BUILD_ADD_URL=n)" ]
+}
+
+@test "ADD of a URL: a tar is copied as it is, and unpacked with --unpack=true" {
+	require_feature BUILD_ADD_URL
+	serve
+	mkdir -p "$BATS_TEST_TMPDIR/t/pkg"
+	echo inside > "$BATS_TEST_TMPDIR/t/pkg/file"
+	tar -C "$BATS_TEST_TMPDIR/t" --owner=0 --group=0 -czf "$srv/pkg.tar.gz" pkg
+	cat >"$ctx/Dockerfile" <<-EOF
+	FROM busybox
+	ADD $URL/pkg.tar.gz /plain/
+	ADD --unpack=true $URL/pkg.tar.gz /opt/
+	EOF
+	run kiln build -t unp:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(rootfs_cat unp:1 /plain/pkg.tar.gz | sha256sum)" = "$(sha256sum < "$srv/pkg.tar.gz")" ]
+	[ "$(rootfs_cat unp:1 /opt/pkg/file)" = inside ]
+	run rootfs_list unp:1
+	[[ "$output" != *"./opt/pkg.tar.gz"* ]]
+	[ "$(gets /pkg.tar.gz)" -eq 1 ]
 }

@@ -89,6 +89,25 @@ cache_records() {
 	[ "$(grep -c ' ./opt/' <<<"$output")" -eq 3 ]
 }
 
+@test "build: ADD --unpack=false copies a local archive as it is" {
+	mkdir -p "$BATS_TEST_TMPDIR/t/pkg"
+	echo inside > "$BATS_TEST_TMPDIR/t/pkg/file"
+	tar -C "$BATS_TEST_TMPDIR/t" --owner=0 --group=0 -czf "$ctx/pkg.tar.gz" pkg
+	dockerfile <<-'EOF'
+	FROM busybox
+	ADD --unpack=false pkg.tar.gz /kept/
+	ADD --unpack=true pkg.tar.gz /opened/
+	ADD pkg.tar.gz /default/
+	EOF
+	run kiln build -t unp:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(rootfs_cat unp:1 /kept/pkg.tar.gz | sha256sum)" = "$(sha256sum < "$ctx/pkg.tar.gz")" ]
+	[ "$(rootfs_cat unp:1 /opened/pkg/file)" = inside ]
+	[ "$(rootfs_cat unp:1 /default/pkg/file)" = inside ]
+	run rootfs_list unp:1
+	[ "$(grep -c ' ./kept/' <<<"$output")" -eq 2 ]
+}
+
 @test "build: ADD unpacks a tar.gz and a plain tar, whatever their names" {
 	mkdir -p "$BATS_TEST_TMPDIR/arch/gz" "$BATS_TEST_TMPDIR/arch/plain" "$BATS_TEST_TMPDIR/arch/odd"
 	echo in-gz > "$BATS_TEST_TMPDIR/arch/gz/file"
