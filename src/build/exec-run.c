@@ -104,18 +104,63 @@ static int secret_source(struct build *b, const char *id, struct run_env *re,
 	return 0;
 }
 
+/* flock of path.lock, waiting (wait) or not; the fd, -1 when another
+ * holds it and !wait, -2 on an error */
+static int lock_dir(const char *path, bool wait, struct kerr *err)
+{
+	cleanup_free char *lock = xasprintf("%s.lock", path);
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd >= 0 && !flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)))
+		return fd;
+	if (fd >= 0 && !wait && errno == EWOULDBLOCK) {
+		close(fd);
+		return -1;
+	}
+	kerr_errno(err, errno, "cannot lock '%s'", lock);
+	if (fd >= 0)
+		close(fd);
+	return -2;
+}
+
+/*
+ * A cache mount: a directory of the store per id, kept across builds.
+ * sharing=shared lets every step use it at once; locked makes them take
+ * turns; private gives a step that finds it in use an instance of its own
+ * (id-1, id-2, ..., kept too), as BuildKit does.
+ */
 static int cache_mount(struct build *b, const struct df_mount *m, struct sandbox_mount *sm,
 		       struct run_env *re, struct kerr *err)
 {
 	unsigned char h[SHA256_LEN];
 	char digest[DIGEST_STR_LEN];
 	const char *id = m->id && *m->id ? m->id : m->target;
-	char *dir;
+	char *dir = NULL;
+	int lock = -1;
 
 	sha256_buf(id, strlen(id), h);
 	digest_format(h, digest);
-	dir = xasprintf("%s/kiln/mounts/cache-%.16s", b->st.root, digest + 7);
+	for (unsigned n = 0; lock == -1; n++) {
+		free(dir);
+		dir = n ? xasprintf("%s/kiln/mounts/cache-%.16s-%u", b->st.root, digest + 7, n)
+			: xasprintf("%s/kiln/mounts/cache-%.16s", b->st.root, digest + 7);
+		if (m->sharing != DF_SHARING_LOCKED && m->sharing != DF_SHARING_PRIVATE)
+			break;
+		if (mkdir_p(dir, 0755, err) < 0) {
+			free(dir);
+			return -1;
+		}
+		lock = lock_dir(dir, m->sharing == DF_SHARING_LOCKED, err);
+		if (lock == -2) {
+			free(dir);
+			return -1;
+		}
+	}
 	keep(re, dir);
+	if (lock >= 0) {
+		re->locks = xrealloc(re->locks, (re->nlocks + 1) * sizeof(int));
+		re->locks[re->nlocks++] = lock;
+	}
 	if (mkdir_p(dir, 0755, err) < 0)
 		return -1;
 	if (m->has_uid || m->has_gid)
@@ -124,16 +169,6 @@ static int cache_mount(struct build *b, const struct df_mount *m, struct sandbox
 			return kerr_errno(err, errno, "cache mount '%s'", id);
 	if (m->has_mode)
 		chmod(dir, m->mode);
-	if (m->sharing == DF_SHARING_LOCKED || m->sharing == DF_SHARING_PRIVATE) {
-		/* private is locked too: one build step uses the dir at a time */
-		cleanup_free char *lock = xasprintf("%s.lock", dir);
-		int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-
-		if (fd < 0 || flock(fd, LOCK_EX) < 0)
-			return kerr_errno(err, errno, "cannot lock '%s'", lock);
-		re->locks = xrealloc(re->locks, (re->nlocks + 1) * sizeof(int));
-		re->locks[re->nlocks++] = fd;
-	}
 	sm->kind = SANDBOX_BIND;
 	sm->src = dir;
 	sm->readonly = m->readonly;

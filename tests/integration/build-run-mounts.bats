@@ -193,6 +193,33 @@ build_step() {
 	[ "$seen" = "a |a b " ] || [ "$seen" = "b a |b " ] || { echo "$seen"; false; }
 }
 
+@test "run-mounts: a cache mount with sharing=private in use gives the other step an instance of its own" {
+	# both steps must run at once (they meet in a shared cache) and find
+	# their private cache empty of the other's mark
+	dockerfile <<-'EOF'
+	FROM busybox AS a
+	RUN --mount=type=cache,id=meet,target=/meet --mount=type=cache,id=pv,target=/m,sharing=private touch /meet/a && for i in $(seq 100); do [ -e /meet/b ] && break; sleep 0.1; done && [ -e /meet/b ] && ls /m > /seen && touch /m/a-was-here
+	FROM busybox AS b
+	RUN --mount=type=cache,id=meet,target=/meet --mount=type=cache,id=pv,target=/m,sharing=private touch /meet/b && for i in $(seq 100); do [ -e /meet/a ] && break; sleep 0.1; done && [ -e /meet/a ] && ls /m > /seen && touch /m/b-was-here
+	FROM busybox
+	COPY --from=a /seen /a
+	COPY --from=b /seen /b
+	EOF
+	run kiln build -j 2 -t priv:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ -z "$(rootfs_cat priv:1 /a)" ]
+	[ -z "$(rootfs_cat priv:1 /b)" ]
+	# alone, a step takes the first instance, which kept what it was given
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN --mount=type=cache,id=pv,target=/m,sharing=private ls /m > /seen
+	EOF
+	run kiln build -t priv:2 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	seen=$(rootfs_cat priv:2 /seen)
+	[ "$seen" = a-was-here ] || [ "$seen" = b-was-here ] || { echo "$seen"; false; }
+}
+
 @test "run-mounts: secret and tmpfs mount points leave no layer, whether their parents exist or not" {
 	dockerfile <<-'EOF'
 	FROM busybox AS bare
