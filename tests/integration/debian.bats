@@ -41,3 +41,19 @@ setup() {
 	kiln export owned-deb:1 -o "$BATS_TEST_TMPDIR/r.tar"
 	tar --numeric-owner -tvf "$BATS_TEST_TMPDIR/r.tar" srv/data | grep -q ' 42/65534 '
 }
+
+@test "debian: with only the caller's id, apt's failure says what to add to /etc/subuid" {
+	# no newuidmap on PATH: kiln falls back to a single-id map
+	export KILN_ROOT=$BATS_TEST_TMPDIR/store
+	mkdir -p "$BATS_TEST_TMPDIR/nobin"
+	PATH=$BATS_TEST_TMPDIR/nobin "$KILN" import "$KILN_DEBIAN_BASE" debian:bookworm >/dev/null
+	cat > "$ctx/Dockerfile" <<-'EOF'
+	FROM debian:bookworm
+	RUN apt-get update
+	EOF
+	PATH=$BATS_TEST_TMPDIR/nobin run "$KILN" build --progress plain "$ctx"
+	[ "$status" -eq 1 ] || { echo "$output"; false; }
+	[[ "$output" == *"ids other than 0 are unavailable"* ]]
+	[[ "$output" == *"apt's _apt sandbox"*"add '$(id -un):100000:65536' to both files"* ]]
+	[[ "${lines[-1]}" == "kiln: build: Dockerfile:2: RUN: "*"apt-get update"*"exit code"* ]]
+}
