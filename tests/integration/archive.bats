@@ -68,10 +68,6 @@ snapshot() {
 	(cd "$KILN_ROOT" && find . -path ./kiln -prune -o -type f -print | sort | xargs sha256sum)
 }
 
-need_tool() {
-	command -v "$1" >/dev/null || skip "$1 is not installed (scripts/setup-host.sh check)"
-}
-
 @test "kiln load reads an OCI layout directory" {
 	small_image
 	run kiln images -q

@@ -644,6 +644,18 @@ setup() {
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	skopeo inspect "oci-archive:$BATS_TEST_TMPDIR/o.tar" >/dev/null
 	skopeo inspect "docker-archive:$BATS_TEST_TMPDIR/d.tar" >/dev/null
+	# what docker load reads, loaded by podman (no daemon here): the tag
+	# and the image ID
+	need_tool podman
+	local p=$BATS_TEST_TMPDIR/podman id
+	id=$(kiln inspect out:1 | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['Id'])")
+	run podman --root "$p/root" --runroot "$p/run" --storage-driver vfs load -i "$BATS_TEST_TMPDIR/d.tar"
+	if [[ "$output" == *"cannot"*"namespace"* || "$output" == *"newuidmap"* || "$output" == *"unshare"* ]]; then
+		skip "podman cannot run here: ${lines[-1]}"
+	fi
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run podman --root "$p/root" --runroot "$p/run" --storage-driver vfs images --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}'
+	[[ "$output" == *"${id#sha256:} localhost/out:1"* ]] || { echo "$output / $id"; false; }
 }
 
 @test "build: -o type=tar writes the root filesystem" {

@@ -14,6 +14,11 @@ require_feature() {
 	grep -q "^CONFIG_$1=y" "$KILN_CONFIG" || skip "CONFIG_$1 is off in this build"
 }
 
+# skip the test unless the program $1 (another project's tool) is installed
+need_tool() {
+	command -v "$1" >/dev/null || skip "$1 is not installed (scripts/setup-host.sh check)"
+}
+
 # the enabled symbols of a .config, without the CONFIG_ prefix, sorted
 config_features() {
 	sed -n 's/^CONFIG_\([A-Z0-9_]*\)=y$/\1/p' "$1" | sort

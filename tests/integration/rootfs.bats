@@ -54,10 +54,6 @@ snapshot() {
 	(cd "$STORE" && find . -path ./kiln -prune -o -type f -print | sort | xargs -r sha256sum)
 }
 
-need_tool() {
-	command -v "$1" >/dev/null || skip "$1 is not installed"
-}
-
 @test "import a tarball: images lists it, inspect shows platform and changes" {
 	make_rootfs
 	run kiln_s import --platform linux/arm64 --change 'CMD ["/usr/bin/hi", "x"]' \

@@ -68,10 +68,6 @@ snapshot() {
 	(cd "$STORE" && find . -path ./kiln -prune -o -type f -print | sort | xargs sha256sum)
 }
 
-need_tool() {
-	command -v "$1" >/dev/null || skip "$1 is not installed (scripts/setup-host.sh check)"
-}
-
 @test "kiln images lists a hand-made OCI layout" {
 	make_image app:1 one
 	run kiln images
