@@ -316,6 +316,42 @@ static int map_self(struct sandbox_ids *ids, struct kerr *err)
 	return 0;
 }
 
+/* do the ranges hold ids 0..65535, a user's subordinate range? */
+static bool covers_range(const struct sandbox_idmap *m, size_t n)
+{
+	uint64_t next = 0;
+
+	/* own_ranges keeps the file's order, which is the ids' order */
+	for (size_t i = 0; i < n && next < 65536; i++)
+		if (m[i].inside <= next && (uint64_t)m[i].inside + m[i].count > next)
+			next = (uint64_t)m[i].inside + m[i].count;
+	return next >= 65536;
+}
+
+/* /proc/self/setgroups says "deny": a namespace an unprivileged user made */
+static bool setgroups_denied(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct kerr err = KERR_INIT;
+	bool deny = false;
+
+	if (read_file_at(AT_FDCWD, "/proc/self/setgroups", &sb, 64, &err) == 0)
+		deny = !strncmp(sb.buf, "deny", 4);
+	kerr_clear(&err);
+	strbuf_release(&sb);
+	return deny;
+}
+
+static void warn_partial(const struct sandbox_idmap *m, size_t n)
+{
+	uint64_t ids = 0;
+
+	for (size_t i = 0; i < n; i++)
+		ids += m[i].count;
+	log_warn("kiln runs as root of a user namespace that holds %llu ids: other ids are "
+		 "unavailable in the sandbox", (unsigned long long)ids);
+}
+
 /* said once per process: every later step would repeat it */
 static void warn_single(const char *user, const char *why, bool no_ranges)
 {
@@ -356,9 +392,16 @@ int sandbox_enter(struct sandbox_ids *ids, struct kerr *err)
 	want.outer_gid = getegid();
 	want.setgroups = true;
 	if (root) {
-		want.full = true;
 		want.n_uid_map = own_ranges("/proc/self/uid_map", want.uid_map);
 		want.n_gid_map = own_ranges("/proc/self/gid_map", want.gid_map);
+		/* root of a user namespace (unshare -r) may hold fewer ids
+		 * than a user's subordinate range, and setgroups may be
+		 * denied there already, which its children inherit */
+		want.full = covers_range(want.uid_map, want.n_uid_map) &&
+			    covers_range(want.gid_map, want.n_gid_map);
+		want.setgroups = !setgroups_denied();
+		if (!want.full)
+			warn_partial(want.uid_map, want.n_uid_map);
 		helper = true;
 	} else {
 		struct passwd *pw = getpwuid(want.outer_uid);

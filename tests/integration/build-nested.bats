@@ -1,0 +1,51 @@
+#!/usr/bin/env bats
+# build-nested.bats: kiln as root of a user namespace an ordinary user made
+# (unshare -r, as in a rootless container): fewer ids than a subordinate
+# range, setgroups denied, and a store on overlayfs, which overlayfs will
+# not take as an upper dir, so snapshots fall back to copies, said in one
+# line, with the same image as the overlay snapshotter gives.
+
+load helpers
+load build
+
+setup() {
+	require_feature BUILD
+	command -v unshare >/dev/null || skip "no unshare"
+	unshare -rm true 2>/dev/null || skip "unprivileged user namespaces are off"
+	export SOURCE_DATE_EPOCH=1700000000
+	ctx=$BATS_TEST_TMPDIR/ctx
+	mkdir -p "$ctx"
+	[ -f "$BATS_FILE_TMPDIR/busybox-base.tar" ] ||
+		sh "$KILN_SRCTREE/scripts/mkbase.sh" busybox "$BATS_FILE_TMPDIR/busybox-base.tar"
+}
+
+# kiln ARGS... as root of a new user namespace, its store on an overlay
+nested_kiln() {
+	local o=$BATS_TEST_TMPDIR/ovl
+	mkdir -p "$o/l" "$o/u" "$o/w" "$o/m"
+	unshare -rm sh -c 'mount -t overlay overlay -o "userxattr,lowerdir=$1/l,upperdir=$1/u,workdir=$1/w" "$1/m" || exit 99
+		export KILN_ROOT=$1/m/store
+		"$KILN" import "$2" busybox >/dev/null || exit 98
+		shift 2
+		exec "$KILN" "$@"' sh "$o" "$BATS_FILE_TMPDIR/busybox-base.tar" "$@"
+}
+
+@test "nested: as root of an unprivileged namespace on overlayfs, kiln copies layers and builds the same image" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN mkdir -p /app && echo built > /app/out && id -u > /app/uid
+	COPY Dockerfile /app/
+	EOF
+	run nested_kiln build --iidfile "$BATS_TEST_TMPDIR/nested.iid" "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(grep -c 'overlayfs is not available' <<<"$output")" -eq 1 ]
+	[[ "$output" == *"copying layers instead"* ]]
+	[[ "$output" == *"root of a user namespace that holds 1 ids"* ]]
+	# the same build with the full map and overlay snapshots
+	export KILN_ROOT=$BATS_TEST_TMPDIR/store
+	kiln import "$BATS_FILE_TMPDIR/busybox-base.tar" busybox >/dev/null
+	run kiln build --snapshotter overlay --iidfile "$BATS_TEST_TMPDIR/plain.iid" -t plain:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(rootfs_cat plain:1 /app/uid)" = 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/nested.iid")" = "$(cat "$BATS_TEST_TMPDIR/plain.iid")" ]
+}
