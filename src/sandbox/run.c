@@ -31,14 +31,22 @@ bool sandbox_interrupted(void)
 	return interrupted;
 }
 
-static void on_signal(int sig)
+/* async-signal-safe: the handler's work, and a caller's own handler's */
+void sandbox_interrupt(void)
 {
 	pid_t t = kill_target;
+	int saved = errno;
 
-	(void)sig;
 	interrupted = 1;
 	if (t > 0)
 		kill(t, SIGKILL);
+	errno = saved;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	sandbox_interrupt();
 }
 
 /* what a process of the container tells kiln when it fails before exec */
@@ -96,7 +104,19 @@ static void cloexec_from_3(void)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-static __attribute__((noreturn)) void container(const struct run_ctx *c)
+/* A monitor killed before the container's PR_SET_PDEATHSIG took effect (or
+ * while a change of ids had cleared it) leaves nothing to kill the container
+ * when kiln is gone: it must not go on to exec. The pipe's only write end
+ * is the monitor's, closed as it dies. */
+static void exit_if_orphan(int alivefd)
+{
+	struct pollfd p = { .fd = alivefd, .events = POLLIN };
+
+	if (poll(&p, 1, 0) != 0)
+		_exit(1);
+}
+
+static __attribute__((noreturn)) void container(const struct run_ctx *c, int alivefd)
 {
 	const struct sandbox_spec *spec = c->spec;
 	struct kerr err = KERR_INIT;
@@ -131,6 +151,7 @@ static __attribute__((noreturn)) void container(const struct run_ctx *c)
 		child_fail(c, &err);
 	/* changing ids cleared it */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	exit_if_orphan(alivefd);
 	cloexec_from_3();
 	if (sbx_trace_child(&err) < 0)
 		child_fail(c, &err);
@@ -141,15 +162,21 @@ static __attribute__((noreturn)) void monitor(const struct run_ctx *c)
 {
 	int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
 	struct kerr err = KERR_INIT;
-	int status, tracing;
+	int status, tracing, alive[2];
+	sigset_t stops;
 	pid_t pid;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != c->kiln)
 		_exit(1);
-	/* a Ctrl-C reaches the whole process group; kiln decides */
+	/* a Ctrl-C reaches the whole process group; kiln decides. kiln
+	 * forked with them blocked: ignoring drops any that are pending */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigprocmask(SIG_UNBLOCK, &stops, NULL);
 	if (c->spec->network == SANDBOX_NET_NONE)
 		flags |= CLONE_NEWNET;
 	if (unshare(flags) < 0) {
@@ -160,13 +187,20 @@ static __attribute__((noreturn)) void monitor(const struct run_ctx *c)
 	tracing = sbx_trace_prepare(&err);
 	if (tracing < 0)
 		child_fail(c, &err);
+	if (pipe2(alive, O_CLOEXEC) < 0) {
+		kerr_errno(&err, errno, "cannot create a pipe");
+		child_fail(c, &err);
+	}
 	pid = fork();
 	if (pid < 0) {
 		kerr_errno(&err, errno, "cannot start the container's first process");
 		child_fail(c, &err);
 	}
-	if (pid == 0)
-		container(c);
+	if (pid == 0) {
+		close(alive[1]);
+		container(c, alive[0]);
+	}
+	close(alive[0]);
 	if (tracing && sbx_trace_attach(pid, &err) < 0)
 		child_fail(c, &err);
 	close(c->errfd);
@@ -279,6 +313,7 @@ static int run_container(struct run_ctx *c, struct sandbox_status *st, struct ke
 	const struct sandbox_spec *spec = c->spec;
 	int errp[2] = { -1, -1 }, statp[2] = { -1, -1 }, outp[2] = { -1, -1 };
 	struct sigaction sa, old_int, old_term;
+	sigset_t stops, old_mask;
 	struct child_err ce;
 	pid_t mon, first = 0;
 	int status = 0, mstatus, r = -1;
@@ -295,12 +330,25 @@ static int run_container(struct run_ctx *c, struct sandbox_status *st, struct ke
 	c->statfd = statp[1];
 	c->outfd = outp[1];
 
+	/* A stop asked for before (a caller's handler may have called
+	 * sandbox_interrupt) starts no container. One that comes between
+	 * that check and the fork waits, blocked, until kill_target names
+	 * the monitor, so the handler kills it: no signal is lost. */
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stops, &old_mask);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;	/* no SA_RESTART: reads return */
 	sigemptyset(&sa.sa_mask);
 	kill_target = 0;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	if (interrupted) {
+		kerr_set(err, "interrupted");
+		err->errnum = EINTR;
+		goto out_signals;
+	}
 
 	mon = fork();
 	if (mon < 0) {
@@ -310,8 +358,7 @@ static int run_container(struct run_ctx *c, struct sandbox_status *st, struct ke
 	if (mon == 0)
 		monitor(c);
 	kill_target = mon;
-	if (interrupted)
-		kill(mon, SIGKILL);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	close(errp[1]);
 	close(statp[1]);
 	errp[1] = statp[1] = -1;
@@ -361,6 +408,8 @@ static int run_container(struct run_ctx *c, struct sandbox_status *st, struct ke
 out_signals:
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	/* one still pending goes to the caller's handler */
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 out_close:
 	for (int i = 0; i < 2; i++) {
 		if (errp[i] >= 0)

@@ -125,8 +125,9 @@ struct sandbox_status {
  * bounding set. Returns when every process of the container is gone: the
  * PID namespace dies with its first process. SIGINT and SIGTERM to kiln
  * while it runs kill the container and then make this return an error
- * (errnum EINTR, "interrupted"). The exit status is not an error: the caller
- * looks at st.
+ * (errnum EINTR, "interrupted"); so does a stop that came before
+ * (sandbox_interrupt), without starting it. The exit status is not an
+ * error: the caller looks at st.
  */
 int sandbox_run(const struct sandbox_spec *spec, struct sandbox_status *st,
 		struct kerr *err);
@@ -137,6 +138,11 @@ void sandbox_status_str(const struct sandbox_status *st, char *buf, size_t len);
 /* set by the SIGINT/SIGTERM handler sandbox_run installs; checked by
  * long-running callers between steps */
 bool sandbox_interrupted(void);
+
+/* what that handler does, for a caller's own handler outside sandbox_run
+ * (async-signal-safe): from now on sandbox_run starts no container and
+ * kills the one it runs */
+void sandbox_interrupt(void);
 
 /* ---- other CPUs' binaries (emulate.c, CONFIG_EMULATION) ---- */
 
