@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "build/exec.h"
@@ -105,21 +106,37 @@ static int secret_source(struct build *b, const char *id, struct run_env *re,
 }
 
 /* flock of path.lock, waiting (wait) or not; the fd, -1 when another
- * holds it and !wait, -2 on an error */
+ * holds it and !wait, -2 on an error or a Ctrl-C. The wait is naps of
+ * 50 ms that look at the stop flag: a blocking flock would sleep through
+ * a signal that came just before it, until the other step ends. */
 static int lock_dir(const char *path, bool wait, struct kerr *err)
 {
+	const struct timespec nap = { 0, 50 * 1000 * 1000 };
 	cleanup_free char *lock = xasprintf("%s.lock", path);
 	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 
-	if (fd >= 0 && !flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)))
-		return fd;
-	if (fd >= 0 && !wait && errno == EWOULDBLOCK) {
-		close(fd);
-		return -1;
+	if (fd < 0) {
+		kerr_errno(err, errno, "cannot lock '%s'", lock);
+		return -2;
 	}
-	kerr_errno(err, errno, "cannot lock '%s'", lock);
-	if (fd >= 0)
-		close(fd);
+	for (;;) {
+		if (!flock(fd, LOCK_EX | LOCK_NB))
+			return fd;
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			kerr_errno(err, errno, "cannot lock '%s'", lock);
+			break;
+		}
+		if (errno == EWOULDBLOCK && !wait) {
+			close(fd);
+			return -1;
+		}
+		if (exec_interrupted()) {
+			exec_interrupt_err(err);
+			break;
+		}
+		nanosleep(&nap, NULL);
+	}
+	close(fd);
 	return -2;
 }
 

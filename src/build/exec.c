@@ -57,9 +57,10 @@ struct child {
 };
 
 /* Ctrl-C between RUN steps (sandbox_run catches it during one): the build
- * stops at the next check and cleans up like any failure. A signal sent to
- * kiln's pid alone (kill, a supervisor) reaches no stage child, so kiln's
- * main process passes it on to those running. */
+ * stops at the next check and cleans up like any failure. The sandbox is
+ * told too, so a RUN being prepared when it came never starts. A signal
+ * sent to kiln's pid alone (kill, a supervisor) reaches no stage child, so
+ * kiln's main process passes it on to those running. */
 static volatile sig_atomic_t stop_requested, stop_signal;
 static struct child *volatile kids_running;
 static volatile sig_atomic_t nkids_running;
@@ -67,17 +68,27 @@ static volatile sig_atomic_t nkids_running;
 static void on_stop(int sig)
 {
 	struct child *kids = kids_running;
+	int saved = errno;
 
 	stop_requested = 1;
 	stop_signal = sig;
+	sandbox_interrupt();
 	for (sig_atomic_t i = 0; kids && i < nkids_running; i++)
 		if (kids[i].pid > 0)
 			kill(kids[i].pid, sig);
+	errno = saved;
 }
 
 bool exec_interrupted(void)
 {
 	return stop_requested || sandbox_interrupted();
+}
+
+int exec_interrupt_err(struct kerr *err)
+{
+	kerr_set(err, "interrupted");
+	err->errnum = EINTR;
+	return -1;
 }
 
 void exec_now(const struct build *b, char out[IMG_TIME_LEN])
@@ -336,7 +347,7 @@ static int stage_steps(struct build *b, int si, struct kerr *err)
 	/* the planner may have added ONBUILD triggers: read the stage again */
 	for (size_t i = 0; i < b->plan.stages[si].ninstrs; i++) {
 		if (exec_interrupted())
-			return kerr_errno(err, EINTR, "interrupted");
+			return exec_interrupt_err(err);
 		if (exec_instr(b, si, i, err) < 0)
 			return -1;
 	}
@@ -360,8 +371,10 @@ static __attribute__((noreturn)) void child_main(struct build *b, int si, pid_t 
 	/* a kiln killed outright takes its stages with it, and they clean
 	 * up as after a Ctrl-C */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != parent)
+	if (getppid() != parent) {
 		stop_requested = 1;
+		sandbox_interrupt();
+	}
 	r = stage_steps(b, si, &err);
 	/* the stage's root goes before the parent hears the end, so a stage
 	 * that failed or was interrupted leaves no snapshot or mount, as in
@@ -502,7 +515,7 @@ static int run_children(struct build *b, size_t k, size_t end, struct kerr *err)
 		int ready;
 
 		if (r >= 0 && next < n && stop_requested)
-			r = kerr_errno(err, EINTR, "interrupted");
+			r = exec_interrupt_err(err);
 		if (r >= 0 && next < n && running < (size_t)b->o->jobs) {
 			struct child *c = &kids[next];
 			int saved = b->pr.next;

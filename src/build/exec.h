@@ -123,6 +123,8 @@ struct build {
 
 /* SIGINT or SIGTERM arrived: stop at the next step or file */
 bool exec_interrupted(void);
+/* err says so as the sandbox does: "interrupted", errnum EINTR; -1 */
+int exec_interrupt_err(struct kerr *err);
 
 /* puts "Dockerfile:12: " before err's message; returns -1 */
 int exec_wrap(const struct build *b, int line, struct kerr *err);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # kiln build --jobs as a user or a supervisor stops it (SIGINT, SIGTERM to
-# kiln's pid alone), as a stage fails or is killed, and -o type=oci into a
-# directory: an OCI layout that skopeo, umoci and kiln load read.
+# kiln's pid alone), as a stage fails or is killed; a build stopped while a
+# RUN is prepared; and -o type=oci into a directory: an OCI layout that
+# skopeo, umoci and kiln load read, written by two builds at once.
 
 load helpers
 load build
@@ -114,6 +115,88 @@ stop_parallel_build() {
 	kill -INT "$pid"
 	wait_exit "$pid"
 	[ "$st" -eq 1 ]
+	[ "$(tail -n 1 "$BATS_TEST_TMPDIR/err")" = "kiln: build: Dockerfile:2: interrupted" ]
+	assert_clean
+}
+
+# A base image of one layer, busybox and 30000 empty files, which the first
+# RUN on it spends a while unpacking (import leaves layers packed).
+big_base() {
+	local W=$BATS_TEST_TMPDIR
+	mkdir -p "$W/extra/d"
+	(cd "$W/extra/d" && seq 30000 | xargs touch)
+	cp "${BATS_FILE_TMPDIR:-$BATS_TMPDIR}/busybox-base.tar" "$W/big.tar"
+	tar -rf "$W/big.tar" --owner=0 --group=0 -C "$W/extra" d
+	kiln import "$W/big.tar" big:1 >/dev/null
+}
+
+# Signal $1 to kiln's pid while the RUN's root is being prepared: kiln is
+# stopped in the middle of the base's unpack, gets the signal there and
+# goes on. It must not start the RUN, and says so as for one it stopped.
+stop_while_preparing() {
+	local sig=$1 tmp=$KILN_ROOT/kiln/layers/.tmp-*
+	big_base
+	dockerfile <<-'EOF'
+	FROM big:1
+	RUN echo ran-$((7430 + 5))
+	EOF
+	"$KILN" build --progress=plain "$ctx" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	for _ in $(seq 1000); do
+		compgen -G "$tmp" >/dev/null && break
+		sleep 0.01
+	done
+	kill -STOP "$pid"
+	if ! compgen -G "$tmp" >/dev/null; then
+		kill -CONT "$pid"
+		echo "the unpack was over before kiln could be stopped in it"
+		false
+	fi
+	kill "-$sig" "$pid"
+	kill -CONT "$pid"
+	wait_exit "$pid"
+	[ "$st" -eq 1 ] || { echo "status $st"; cat "$BATS_TEST_TMPDIR/err"; false; }
+	if grep -h ran-7435 "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err"; then
+		echo "the RUN ran"
+		false
+	fi
+	[ "$(grep -c '^kiln: ' "$BATS_TEST_TMPDIR/err")" -eq 1 ]
+	[ "$(tail -n 1 "$BATS_TEST_TMPDIR/err")" = "kiln: build: Dockerfile:2: interrupted" ]
+	assert_clean
+}
+
+@test "build: SIGINT to kiln while a RUN's root is prepared: the RUN never starts" {
+	stop_while_preparing INT
+}
+
+@test "build: SIGTERM to kiln while a RUN's root is prepared: the RUN never starts" {
+	stop_while_preparing TERM
+}
+
+@test "build: SIGINT while a RUN waits for its locked cache mount stops it there" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN --mount=type=cache,id=c7436,target=/c,sharing=locked echo ran-$((7430 + 6))
+	EOF
+	lock=$KILN_ROOT/kiln/mounts/cache-$(printf c7436 | sha256sum | cut -c1-16).lock
+	mkdir -p "$KILN_ROOT/kiln/mounts"
+	# another build's step holds the cache
+	( flock 9 && exec sleep 7436 ) 9> "$lock" &
+	holder=$!
+	wait_for 1 'sleep 7436'
+	"$KILN" build --progress=plain "$ctx" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q 'RUN --mount' "$BATS_TEST_TMPDIR/err" && break
+		sleep 0.1
+	done
+	sleep 0.5
+	kill -INT "$pid"
+	wait_exit "$pid" || { kill "$holder"; false; }
+	kill "$holder"
+	[ "$st" -eq 1 ] || { echo "status $st"; cat "$BATS_TEST_TMPDIR/err"; false; }
+	if grep -h ran-7436 "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err"; then false; fi
+	[ "$(grep -c '^kiln: ' "$BATS_TEST_TMPDIR/err")" -eq 1 ]
 	[ "$(tail -n 1 "$BATS_TEST_TMPDIR/err")" = "kiln: build: Dockerfile:2: interrupted" ]
 	assert_clean
 }
