@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -539,12 +540,27 @@ int store_archive_save(struct store *st, char **names, size_t n,
 	return r;
 }
 
+/* Two writers of one layout take turns, so the second reads the first's
+ * index.json and keeps its images instead of writing over them. The lock
+ * is on the directory itself: the layout holds no file of kiln's. The
+ * wait is bounded by the other's copy of its blobs, so it is not cut
+ * short by a signal (as store_lock is not). */
+static int lock_layout(int dirfd, struct kerr *err)
+{
+	while (flock(dirfd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return kerr_errno(err, errno, "cannot lock the layout");
+	return 0;
+}
+
 int store_layout_save(struct store *st, char **names, size_t n, int dirfd, struct kerr *err)
 {
 	struct strbuf text = STRBUF_INIT;
 	struct oci_index idx;
 	int r = 0;
 
+	if (lock_layout(dirfd, err) < 0)
+		return -1;
 	/* an existing layout keeps its other images, as BuildKit's does */
 	oci_index_init(&idx);
 	if (read_file_at(dirfd, "index.json", &text, STORE_JSON_LIMIT, err) == 0) {
@@ -559,6 +575,7 @@ int store_layout_save(struct store *st, char **names, size_t n, int dirfd, struc
 	}
 	if (r >= 0)
 		r = save(st, names, n, STORE_ARCHIVE_OCI, &idx, -1, dirfd, err);
+	flock(dirfd, LOCK_UN);
 	oci_index_clear(&idx);
 	strbuf_release(&text);
 	return r;

@@ -23,7 +23,8 @@ int store_archive_save(struct store *st, char **names, size_t n,
  * The same images as the files of an oci-archive, into the directory
  * dirfd: an OCI image layout (buildx's -o type=oci,tar=false). Blobs the
  * layout has are kept; so are the entries of its index.json but those
- * whose names the new images take.
+ * whose names the new images take. Writers of one layout take turns
+ * (flock on dirfd), so each keeps what the one before it wrote.
  */
 int store_layout_save(struct store *st, char **names, size_t n, int dirfd, struct kerr *err);
 

@@ -319,3 +319,56 @@ stop_while_preparing() {
 	assert_one_error_line
 	[[ "$output" == *"is a directory"*"tar=false"* ]]
 }
+
+@test "build: two builds writing one -o type=oci directory take turns; the layout has both" {
+	need_tool skopeo
+	need_tool umoci
+	W=$BATS_TEST_TMPDIR
+	dockerfile <<-'EOF'
+	FROM busybox
+	ARG N
+	RUN echo "$N" > /n
+	EOF
+	mkdir "$W/layout"
+	# a writer of the layout holds it (flock on the directory, as kiln)
+	( flock 9 && exec sleep 7438 ) 9< "$W/layout" &
+	holder=$!
+	wait_for 1 'sleep 7438'
+	for n in 1 2; do
+		"$KILN" build --progress=plain --build-arg N=$n -t app:$n \
+			-o type=oci,dest="$W/layout" "$ctx" > "$W/out$n" 2> "$W/err$n" &
+		pids[n]=$!
+	done
+	# both have built and named their image; they wait for the layout
+	for n in 1 2; do
+		for _ in $(seq 100); do
+			grep -q "naming to app:$n done" "$W/err$n" && break
+			sleep 0.1
+		done
+	done
+	sleep 0.5
+	if [ -n "$(ls -A "$W/layout")" ]; then
+		kill "$holder"
+		echo "written while another writer held the layout:"
+		ls -A "$W/layout"
+		false
+	fi
+	kill "$holder"
+	for n in 1 2; do
+		wait_exit "${pids[n]}"
+		[ "$st" -eq 0 ] || { echo "app:$n: status $st"; cat "$W/err$n"; false; }
+	done
+	python3 - "$W/layout" <<-'EOF'
+	import json, sys
+	idx = json.load(open(sys.argv[1] + "/index.json"))
+	names = sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in idx["manifests"])
+	assert names == ["app:1", "app:2"], names
+	assert len({m["digest"] for m in idx["manifests"]}) == 2, idx
+	EOF
+	for n in 1 2; do
+		[ "$(skopeo inspect --format '{{.Digest}}' "oci:$W/layout:app:$n")" = \
+			"$(inspect_field app:$n RepoDigests)" ]
+		umoci unpack --rootless --image "$W/layout:app:$n" "$W/bundle$n" >/dev/null
+		[ "$(cat "$W/bundle$n/rootfs/n")" = "$n" ]
+	done
+}
