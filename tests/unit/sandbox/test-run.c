@@ -1,7 +1,8 @@
 /* test-run.c: sandbox_run on a root made of the host's static busybox:
  * output routes, exit codes, exec failures, errors from inside the
- * container, mount points removed again, and SIGTERM while it runs. Skips
- * where the kernel gives no user namespace or there is no static busybox. */
+ * container, mount points removed again, SIGTERM while it runs and a stop
+ * asked for before, which starts nothing. Skips where the kernel gives no
+ * user namespace or there is no static busybox. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -376,6 +377,32 @@ static void test_interrupted(void **state)
 	strbuf_release(&out);
 }
 
+/* a stop asked for before the call (a caller's handler calls
+ * sandbox_interrupt) starts no container and leaves no mount point */
+static void test_stopped_before(void **state)
+{
+	struct fixture *f = *state;
+	struct sandbox_spec spec = { 0 };
+	struct strbuf out = STRBUF_INIT;
+	struct sandbox_status st;
+	struct kerr err = KERR_INIT;
+	static const char *const gone[] = { "etc", "proc", "dev", "sys" };
+
+	NEED_SANDBOX(state);
+
+	sandbox_interrupt();
+	assert_true(sandbox_interrupted());
+	assert_int_equal(run_sh(f, "echo started", &spec, &out, &st, &err), -1);
+	assert_string_equal(err.msg, "interrupted");
+	assert_int_equal(err.errnum, EINTR);
+	assert_int_equal(out.len, 0);
+	for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
+		if (faccessat(f->rootfd, gone[i], F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			fail_msg("'%s' was left in the root", gone[i]);
+	kerr_clear(&err);
+	strbuf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,8 +414,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_error_before_exec, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mount_points_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_network_none, setup, teardown),
-		/* last: the flag it sets stays set */
+		/* last: the flag they set stays set */
 		cmocka_unit_test_setup_teardown(test_interrupted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stopped_before, setup, teardown),
 	};
 	int r = cmocka_run_group_tests(tests, group_setup, NULL);
 
