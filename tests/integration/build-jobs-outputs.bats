@@ -16,10 +16,6 @@ setup() {
 	import_busybox busybox
 }
 
-need_tool() {
-	command -v "$1" >/dev/null || skip "$1 is not installed (scripts/setup-host.sh check)"
-}
-
 # a field of kiln inspect: inspect_field NAME Id|RepoDigests (the first)
 inspect_field() {
 	kiln inspect "$1" | python3 -c "
