@@ -2,6 +2,7 @@
  * image, rootless, with the image's environment, user and working directory,
  * and its exit status passed through as docker run does. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +237,14 @@ out:
 	return r;
 }
 
+/* a stop while the root is prepared: the container never starts, and the
+ * snapshot made so far is removed on the way out */
+static void on_stop(int sig)
+{
+	(void)sig;
+	sandbox_interrupt();
+}
+
 int cmd_run(int argc, char **argv, struct kerr *err)
 {
 	struct run_opts o = { 0, STRVEC_INIT, STRVEC_INIT, NULL, NULL, NULL, NULL, NULL };
@@ -272,6 +281,7 @@ int cmd_run(int argc, char **argv, struct kerr *err)
 	struct store_image img;
 	struct snapshot *snap = NULL;
 	struct store st;
+	struct sigaction stop, old_int, old_term;
 	const char *snapper;
 	int r;
 
@@ -308,10 +318,15 @@ int cmd_run(int argc, char **argv, struct kerr *err)
 		if (parse_volume(o.volumes.v[i], &mounts[i], &keep, err) < 0)
 			goto out_opts;
 
+	sigemptyset(&stop.sa_mask);
+	stop.sa_handler = on_stop;
+	stop.sa_flags = 0;
+	sigaction(SIGINT, &stop, &old_int);
+	sigaction(SIGTERM, &stop, &old_term);
 	if (sandbox_enter(&ids, err) < 0)
-		goto out_opts;
+		goto out_signals;
 	if (storecmd_open(&st, err) < 0)
-		goto out_opts;
+		goto out_signals;
 	memset(&img, 0, sizeof(img));
 	r = load_image(&st, argv[0], o.platform ? &want : NULL, &img, err);
 	if (r >= 0)
@@ -320,8 +335,9 @@ int cmd_run(int argc, char **argv, struct kerr *err)
 		r = kerr_set(err, "image '%s' has %zu layers but %zu diff_ids", argv[0],
 			     img.manifest.nlayers, img.config.diff_ids.n);
 	for (size_t i = 0; r >= 0 && i < img.manifest.nlayers; i++)
-		r = snapshot_layer_ensure(&st, img.manifest.layers[i].digest,
-					  img.config.diff_ids.v[i], err);
+		r = sandbox_interrupted() ? kerr_errno(err, EINTR, "interrupted")
+					  : snapshot_layer_ensure(&st, img.manifest.layers[i].digest,
+								  img.config.diff_ids.v[i], err);
 	if (r >= 0)
 		r = snapshot_new(&snap, &st, kind, (const char *const *)img.config.diff_ids.v,
 				 img.config.diff_ids.n, err);
@@ -333,6 +349,9 @@ int cmd_run(int argc, char **argv, struct kerr *err)
 	store_close(&st);
 	if (r >= 0)
 		r = status.signal ? 128 + status.signal : status.exit_code;
+out_signals:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 out_opts:
 	oci_platform_clear(&want);
 	strvec_clear(&o.env);

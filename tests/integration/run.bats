@@ -271,6 +271,33 @@ wait_for_proc() {
 	[ "$status" -eq 1 ]
 }
 
+@test "SIGINT while the image's root is prepared: nothing starts, nothing stays" {
+	# one layer of 30000 files, which kiln run unpacks before it starts
+	mkdir -p "$W/extra/d"
+	(cd "$W/extra/d" && seq 30000 | xargs touch)
+	cp "${BATS_FILE_TMPDIR:-$BATS_TMPDIR}/busybox-base.tar" "$W/big.tar"
+	tar -rf "$W/big.tar" --owner=0 --group=0 -C "$W/extra" d
+	kiln import "$W/big.tar" big:1 >/dev/null
+	"$KILN" run big:1 echo ran-7437 >"$W/out" 2>&1 3>&- &
+	local pid=$! tmp="$KILN_ROOT/kiln/layers*/.tmp-*" i
+	for i in $(seq 1000); do
+		compgen -G "$tmp" >/dev/null && break
+		sleep 0.01
+	done
+	# stopped inside the unpack, it gets the signal there and goes on
+	kill -STOP "$pid"
+	compgen -G "$tmp" >/dev/null || { kill -CONT "$pid"; echo "the unpack was over first"; false; }
+	kill -INT "$pid"
+	kill -CONT "$pid"
+	local st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 1 ] || { echo "status $st"; cat "$W/out"; false; }
+	[ "$(cat "$W/out")" = "kiln: run: interrupted" ]
+	run find "$KILN_ROOT/kiln" -mindepth 2 -maxdepth 2 -not -path "$KILN_ROOT/kiln/layers*/*"
+	[ -z "$output" ] || { echo "left: $output"; false; }
+	! grep -q "$KILN_ROOT" /proc/self/mountinfo
+}
+
 @test "kill -9 of kiln takes the container with it" {
 	local secs=$((100000 + RANDOM))
 	"$KILN" run busybox sh -c "sleep $secs & sleep $secs" 3>&- &
