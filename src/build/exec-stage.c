@@ -527,11 +527,20 @@ int exec_instr(struct build *b, int si, size_t ii, struct kerr *err)
 		key_add(&h, in->args[i].key);
 		key_add(&h, in->args[i].value);
 	}
-	if (in->kind == DF_RUN)
+	if (in->kind == DF_RUN) {
+		const char *net = plan_flag_get(in, "network");
+
 		for (size_t i = 0; i < b->plan.nproxy; i++) {
 			key_add(&h, b->plan.proxy[i].key);
 			key_add(&h, b->plan.proxy[i].value);
 		}
+		/* a RUN without --network (or =default) runs on the build's
+		 * --network, which BuildKit's exec op keeps too: a step that
+		 * ran offline is not the one that ran with the network. The
+		 * host's, the default, adds nothing, so existing keys stay. */
+		if ((!net || !strcmp(net, "default")) && b->o->network == SANDBOX_NET_NONE)
+			key_add(&h, "network=none");
+	}
 	if ((in->kind == DF_COPY || in->kind == DF_ADD) &&
 	    exec_copy(b, ss, in, &h, true, err) < 0)
 		goto fail;
