@@ -293,6 +293,27 @@ static int ignores_below(const struct build *b, int dirfd, const char *rel, stru
 	return r;
 }
 
+/* a filtered copy of a context directory, made once per build and
+ * process: binds are read-only and RUN has no CAP_SYS_ADMIN to remount
+ * them, so every step that binds it sees the same files */
+struct exec_bind {
+	char *rel;
+	struct snapshot *copy;
+	pid_t owner;
+};
+
+void exec_binds_release(struct build *b)
+{
+	for (size_t i = 0; i < b->nbinds; i++) {
+		if (b->binds[i].owner == getpid())
+			snapshot_free(b->binds[i].copy);
+		free(b->binds[i].rel);
+	}
+	free(b->binds);
+	b->binds = NULL;
+	b->nbinds = 0;
+}
+
 /* A read-only bind of the context: the directory itself, or, when
  * .dockerignore leaves out something below it, a copy without that in an
  * empty root of its own (snapshots are swept if kiln dies), so the run sees
@@ -314,6 +335,11 @@ static int context_bind(struct build *b, const char *source, struct run_env *re,
 	*out = keep(re, real);
 	if (!dir || !b->ctx.ignore || !df_ignore_count(b->ctx.ignore))
 		return 0;
+	for (size_t i = 0; i < b->nbinds; i++)
+		if (!strcmp(b->binds[i].rel, rel)) {
+			*out = snapshot_rootfs(b->binds[i].copy);
+			return 0;
+		}
 	fd = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return kerr_errno(err, errno, "cannot open '%s'", real);
@@ -322,16 +348,23 @@ static int context_bind(struct build *b, const char *source, struct run_env *re,
 		return r;
 	if (snapshot_new(&copy, &b->st, SNAPSHOT_COPY, NULL, 0, err) < 0)
 		return -1;
-	re->roots = xrealloc(re->roots, (re->nroots + 1) * sizeof(*re->roots));
-	re->roots[re->nroots++] = copy;
-	if (exec_context_tree(b, rel, NULL, snapshot_rootfd(copy), err) < 0)
+	if (exec_context_tree(b, rel, NULL, snapshot_rootfd(copy), err) < 0) {
+		snapshot_free(copy);
 		return -1;
+	}
 	/* the top shows the bound directory's mode and times, as a bind would */
 	times[0] = st.st_atim;
 	times[1] = st.st_mtim;
+	r = 0;
 	if (chmod(snapshot_rootfs(copy), st.st_mode & 07777) < 0 ||
 	    utimensat(AT_FDCWD, snapshot_rootfs(copy), times, 0) < 0)
-		return kerr_errno(err, errno, "cannot set up the bind of '%s'", real);
+		r = kerr_errno(err, errno, "cannot set up the bind of '%s'", real);
+	if (r < 0) {
+		snapshot_free(copy);
+		return -1;
+	}
+	b->binds = xrealloc(b->binds, (b->nbinds + 1) * sizeof(*b->binds));
+	b->binds[b->nbinds++] = (struct exec_bind){ xstrdup(rel), copy, getpid() };
 	*out = snapshot_rootfs(copy);
 	return 0;
 }

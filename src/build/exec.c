@@ -382,6 +382,7 @@ static __attribute__((noreturn)) void child_main(struct build *b, int si, pid_t 
 	 * _exit releases (the store's locks and the context are the parent's) */
 	snapshot_free(ss->snap);
 	ss->snap = NULL;
+	exec_binds_release(b);
 	if (r < 0) {
 		const char *m = err.msg ? err.msg : "failed";
 		char kind = err.kind == KERR_INPUT ? 'i' : 'f';
@@ -746,6 +747,7 @@ out:
 	platform_release(&b);
 	if (b.have_df)
 		df_file_release(&b.df);
+	exec_binds_release(&b);
 	store_close(&b.st);
 	context_close(&b.ctx);
 	progress_release(&b.pr);

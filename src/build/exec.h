@@ -119,6 +119,8 @@ struct build {
 	struct strvec pulled;		/* "name platform" asked for in this build */
 	struct exec_url **urls;		/* ADD's URLs, fetched once a build */
 	size_t nurls;
+	struct exec_bind *binds;	/* filtered context copies RUN binds */
+	size_t nbinds;
 };
 
 /* SIGINT or SIGTERM arrived: stop at the next step or file */
@@ -170,6 +172,10 @@ const char *exec_url_name(const struct exec_url *u);
 const char *exec_url_digest(const struct exec_url *u);
 time_t exec_url_mtime(const struct exec_url *u);
 void exec_url_free(struct exec_url *u);
+
+/* removes the filtered context copies this process made for RUN binds
+ * (a stage process forgets its parent's without touching them) */
+void exec_binds_release(struct build *b);
 
 /* adds an image's name and manifest digest to a key */
 int exec_image_digest(struct build *b, const char *name, struct sha256 *key, struct kerr *err);

@@ -107,6 +107,26 @@ build_step() {
 	[ "$(rootfs_cat bindx:1 /docs | tr '\n' ' ')" = ". ./README.md " ]
 }
 
+@test "run-mounts: a filtered context directory is copied once a build, however many steps bind it" {
+	mkdir -p "$ctx/src"
+	echo v > "$ctx/src/f"
+	echo x > "$ctx/src/x.log"
+	echo 'src/*.log' > "$ctx/.dockerignore"
+	# the bind's source as the mount table has it: the copy's path
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN --mount=type=bind,source=src,target=/s awk '$5 == "/s" { print $4 }' /proc/self/mountinfo > /one && ls /s > /l1
+	RUN --mount=type=bind,source=src,target=/s awk '$5 == "/s" { print $4 }' /proc/self/mountinfo > /two && ls /s > /l2
+	EOF
+	build_step ran -t once:1 "$ctx"
+	[ "$(rootfs_cat once:1 /l1)" = f ]
+	[ "$(rootfs_cat once:1 /l2)" = f ]
+	one=$(rootfs_cat once:1 /one)
+	[ -n "$one" ]
+	[ "$one" = "$(rootfs_cat once:1 /two)" ]
+	[ -z "$(ls -A "$KILN_ROOT/kiln/snapshots" 2>/dev/null | grep -v '^\.')" ]
+}
+
 @test "run-mounts: binding a file .dockerignore leaves out is an error, as in BuildKit" {
 	echo secret > "$ctx/private.key"
 	echo private.key > "$ctx/.dockerignore"
