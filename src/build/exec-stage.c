@@ -131,6 +131,9 @@ int exec_commit_layer(struct build *b, struct stage_state *ss, const char *creat
 	if (fd < 0 || snapshot_diff(ss->snap, fd, &b->lo, &res, empty, err) < 0)
 		return -1;
 	exec_now(b, created);
+	/* the image is as new as its last step, as BuildKit dates it */
+	free(ss->cfg.created);
+	ss->cfg.created = xstrdup(created);
 	if (*empty) {
 		img_history_add(&ss->cfg, created, created_by, HISTORY_COMMENT, true);
 		return 0;
@@ -150,8 +153,6 @@ int exec_commit_layer(struct build *b, struct stage_state *ss, const char *creat
 	l->size = (int64_t)res.size;
 	strvec_push(&ss->cfg.diff_ids, diff_id);
 	img_history_add(&ss->cfg, created, created_by, HISTORY_COMMENT, false);
-	free(ss->cfg.created);
-	ss->cfg.created = xstrdup(created);
 	/* the next step runs over this layer: its root is made anew */
 	snapshot_free(ss->snap);
 	ss->snap = NULL;
@@ -577,6 +578,8 @@ int exec_instr(struct build *b, int si, size_t ii, struct kerr *err)
 
 			exec_now(b, created);
 			img_history_add(&ss->cfg, created, by.buf, HISTORY_COMMENT, true);
+			free(ss->cfg.created);
+			ss->cfg.created = xstrdup(created);
 		}
 		break;
 	}

@@ -822,6 +822,26 @@ assert h[0]['created_by'] == 'ENV A=1' and h[0]['empty_layer'], h
 assert h[1]['created_by'] == 'RUN /bin/sh -c true # buildkit', h"
 }
 
+@test "build: an image is dated by its last step, metadata steps too, as BuildKit dates it" {
+	SOURCE_DATE_EPOCH=1600000000 kiln import "$BATS_FILE_TMPDIR/busybox-base.tar" old:1 >/dev/null
+	[ "$(kiln inspect old:1 | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['Created'])")" = 2020-09-13T12:26:40Z ]
+	dockerfile <<-'EOF'
+	FROM old:1
+	LABEL a=b
+	EOF
+	kiln build -t dated:1 "$ctx"
+	config_blob dated:1 | python3 -c "
+import json, sys
+c = json.load(sys.stdin)
+assert c['created'] == '2023-11-14T22:13:20Z', c['created']
+assert c['history'][-1]['created'] == c['created'], c['history']"
+	# without SOURCE_DATE_EPOCH, the time of the build
+	before=$(date -u +%s)
+	SOURCE_DATE_EPOCH= kiln build --no-cache -t dated:2 "$ctx"
+	created=$(config_blob dated:2 | python3 -c "import json,sys; print(json.load(sys.stdin)['created'])")
+	[ "$(date -u -d "$created" +%s)" -ge "$before" ] || { echo "$created"; false; }
+}
+
 @test "build: prune removes unpacked layers whose files belong to other ids" {
 	dockerfile <<-'EOF'
 	FROM busybox
