@@ -34,6 +34,7 @@ struct extract {
 	struct layer_extract_stats *stats;
 	struct tar_reader *tr;
 	struct pathset *made;
+	struct pathset *refused;	/* paths in opts->owners (and parents) */
 	struct dirfix *fix;
 	size_t nfix, afix;
 	uid_t euid;

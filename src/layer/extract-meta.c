@@ -56,7 +56,7 @@ static mode_t file_mode(struct extract *x, const struct tar_entry *e, bool chown
 {
 	mode_t m = e->mode & 07777;
 
-	if (chowned)
+	if (chowned || x->opts->setid_private)
 		return m;
 	if ((m & S_ISUID) && e->uid != x->euid)
 		m &= ~(mode_t)S_ISUID;
@@ -111,6 +111,17 @@ static int chown_refused(struct extract *x, const struct tar_entry *e, uid_t uid
 	if (errno != EINVAL || !x->opts->chown_lenient)
 		return kerr_errno(err, errno, "cannot change the owner of '%s'", e->path);
 	x->stats->skipped++;
+	/* kept for the layers kiln writes: the sandbox said once that the
+	 * map is short, and that is all a user needs to hear */
+	if (x->opts->owners) {
+		layer_owners_refused(x->opts->owners, e->path, (uint32_t)e->uid,
+				     (uint32_t)e->gid);
+		pathset_add(x->refused, e->path);
+		if (!x->warned_chown++)
+			log_debug("'%s': owner %u:%u is not in the user namespace's id map; recorded beside the layer (and others)",
+				  e->path, (unsigned int)e->uid, (unsigned int)e->gid);
+		return 0;
+	}
 	if (!x->warned_chown++)
 		log_warn("'%s': owner %u:%u cannot be given here (not in the user namespace's id map); keeping such files as unpacked in this layer",
 			 e->path, (unsigned int)uid, (unsigned int)gid);

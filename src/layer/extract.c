@@ -159,6 +159,11 @@ static int put_hardlink(struct extract *x, int parentfd, const char *name,
 	if (linkat(tfd, tname, parentfd, name, 0) < 0)
 		return kerr_errno(err, errno, "cannot link '%s' to '%s'", e->path, e->linkname);
 	x->stats->hardlinks++;
+	/* another name of a file whose owner was refused: the same owner */
+	if (x->refused && pathset_has(x->refused, e->linkname)) {
+		layer_owners_link(x->opts->owners, e->path, e->linkname);
+		pathset_add(x->refused, e->path);
+	}
 	return 0;
 }
 
@@ -219,6 +224,9 @@ static int put_entry(struct extract *x, const struct tar_entry *e, struct kerr *
 	if (pfd < 0)
 		return kerr_wrap(err, "'%s'", e->path);
 	pathset_add(x->made, e->path);
+	/* an owner refused at this path goes with what stood there */
+	if (x->refused && pathset_has(x->refused, e->path))
+		layer_owners_replaced(x->opts->owners, e->path);
 	if (e->type == TAR_LINK)
 		return put_hardlink(x, pfd, name, e, err);
 	exists = make_room(pfd, name, e, err);
@@ -254,6 +262,8 @@ int layer_extract(int rootfd, struct layer_input *in, const struct layer_extract
 	memset(x.stats, 0, sizeof(*x.stats));
 	x.tr = tar_reader_new(layer_input_source, in, &x.opts->limits);
 	x.made = pathset_new();
+	if (x.opts->owners)
+		x.refused = pathset_new();
 	x.euid = geteuid();
 	x.egid = getegid();
 	x.buf = xmalloc(COPY_BUF);
@@ -277,9 +287,12 @@ int layer_extract(int rootfd, struct layer_input *in, const struct layer_extract
 		r = -1;
 	if (r == 0 && layer_input_finish(in, err) < 0)
 		r = -1;
+	if (r == 0 && x.opts->owners)
+		layer_owners_finish(x.opts->owners);
 	meta_release(&x);
 	tar_reader_free(x.tr);
 	pathset_free(x.made);
+	pathset_free(x.refused);
 	free(x.buf);
 	return r < 0 ? -1 : 0;
 }
@@ -319,6 +332,8 @@ int layer_extract_new(int parentfd, const char *name, int fd,
 		goto fail;
 	}
 	if (layer_extract_fd(rootfd, fd, opts, stats, err) < 0)
+		goto fail;
+	if (opts && opts->owners && layer_owners_store(opts->owners, parentfd, name, err) < 0)
 		goto fail;
 	if (renameat(parentfd, tmp, parentfd, name) < 0) {
 		kerr_errno(err, errno, "cannot rename '%s' to '%s'", tmp, name);

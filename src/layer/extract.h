@@ -8,6 +8,7 @@
 
 #include "layer/bounds.h"
 #include "layer/input.h"
+#include "layer/owners.h"
 #include "util/err.h"
 
 enum layer_mode {
@@ -36,10 +37,18 @@ struct layer_extract_opts {
 	 * the user namespace's map) is left as created, setuid/setgid bits
 	 * dropped as without chown, and one warning said per layer */
 	int chown_lenient;
+	/* with chown_lenient: gets the owners the kernel refused, per path
+	 * as the archive left it, hardlinks too; finished when
+	 * layer_extract returns 0. The caller clears it. */
+	struct layer_owners *owners;
+	/* nobody else can reach the root (a 0700 folder): setuid/setgid
+	 * bits stay on a file whose owner was not given, as on the image's
+	 * (the kernel then drops them as it would there, on a write) */
+	int setid_private;
 };
 
 #define LAYER_EXTRACT_OPTS_INIT { LAYER_MERGE, 0, NULL, 0, NULL, 0, \
-	LAYER_INPUT_OPTS_INIT, TAR_LIMITS_INIT, 0 }
+	LAYER_INPUT_OPTS_INIT, TAR_LIMITS_INIT, 0, NULL, 0 }
 
 struct layer_extract_stats {
 	unsigned long long entries;
@@ -60,7 +69,9 @@ int layer_extract(int rootfd, struct layer_input *in, const struct layer_extract
 int layer_extract_fd(int rootfd, int fd, const struct layer_extract_opts *opts,
 		     struct layer_extract_stats *stats, struct kerr *err);
 /* Unpacks into a temporary sibling of parentfd/name and renames it to name
- * on success; any failure (a digest mismatch too) leaves no directory. */
+ * on success; any failure (a digest mismatch too) leaves no directory.
+ * With opts->owners, the table is stored as name.owners beside it before
+ * the rename (layer_owners_store), so a published layer always has its. */
 int layer_extract_new(int parentfd, const char *name, int fd,
 		      const struct layer_extract_opts *opts,
 		      struct layer_extract_stats *stats, struct kerr *err);
