@@ -20,10 +20,16 @@ struct snapshot {
 	int rootfd;
 	bool mounted;
 	struct layer_tree_record *rec;	/* COPY: the tree at snapshot_new */
-	struct strvec lowers;	/* OVERLAY: names in kiln/layers, base first */
+	int layersfd;		/* the store's cache for this id map (not ours) */
+	struct strvec lowers;	/* names in it, base first */
 	struct layer_owner *owners;	/* sorted by path, paths owned */
 	size_t nowners, aowners;
 };
+
+/* owners.c */
+/* the unpacked-layer cache this process's id map uses: the single one
+ * when its user namespace maps one uid or one gid */
+enum store_layers snapshot_map_kind(void);
 
 /* overlay.c: mounts the layers (base first) with upper/ and work/ of
  * s->dirfd on merged/; a failure says why in one line */

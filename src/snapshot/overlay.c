@@ -202,7 +202,7 @@ int snapshot_overlay_mount(struct snapshot *s, const char *const *diff_ids, size
 	for (size_t i = 0; i < n; i++) {
 		const char *hex = strncmp(diff_ids[i], "sha256:", 7) ? diff_ids[i] : diff_ids[i] + 7;
 
-		lower[i] = open_dir(store_layers_dirfd(s->st), hex, "unpacked layer", err);
+		lower[i] = open_dir(s->layersfd, hex, "unpacked layer", err);
 		if (lower[i] < 0)
 			goto out;
 	}

@@ -71,14 +71,20 @@ int snapshot_layer_ensure(struct store *st, const char *digest, const char *diff
 			  struct kerr *err)
 {
 	struct layer_extract_opts o = LAYER_EXTRACT_OPTS_INIT;
+	struct layer_owners owners = LAYER_OWNERS_INIT;
 	const char *hex = diff_id_hex(diff_id, err);
-	int layers = store_layers_dirfd(st);
 	cleanup_close int fd = -1;
+	enum store_layers kind;
+	int layers, r;
 
 	if (!hex)
 		return -1;
 	/* prune must not sweep the temp dir or the layer under a build */
 	if (store_hold(st, err) < 0)
+		return -1;
+	kind = snapshot_map_kind();
+	layers = store_layers_dirfd(st, kind, err);
+	if (layers < 0)
 		return -1;
 	if (is_dir_at(layers, hex))
 		return 0;
@@ -88,9 +94,17 @@ int snapshot_layer_ensure(struct store *st, const char *digest, const char *diff
 	o.mode = LAYER_OVERLAY;
 	o.chown = 1;
 	o.chown_lenient = 1;
+	/* what the map cannot hold goes beside the layer, for the diffs */
+	o.owners = &owners;
+	/* the one-id cache is the user's alone (0700): such a file keeps
+	 * its setuid/setgid bits, which a write in a RUN drops as on the
+	 * full map's, where the file has its owner */
+	o.setid_private = kind == STORE_LAYERS_SINGLE;
 	o.verify.digest = digest;
 	o.verify.diff_id = diff_id;
-	if (layer_extract_new(layers, hex, fd, &o, NULL, err) == 0)
+	r = layer_extract_new(layers, hex, fd, &o, NULL, err);
+	layer_owners_clear(&owners);
+	if (r == 0)
 		return 0;
 	/* another kiln unpacked it meanwhile: its rename won, ours lost */
 	if ((err->errnum == ENOTEMPTY || err->errnum == EEXIST) && is_dir_at(layers, hex)) {
@@ -243,8 +257,7 @@ static int make_copy(struct snapshot *s, const char *const *diff_ids, size_t n,
 
 		if (!hex)
 			return -1;
-		src = openat(store_layers_dirfd(s->st), hex, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-			     O_CLOEXEC);
+		src = openat(s->layersfd, hex, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (src < 0)
 			return kerr_errno(err, errno, "cannot open unpacked layer '%s'", diff_ids[i]);
 		if (snapshot_copy_layer(src, merged, diff_ids[i], err) < 0)
@@ -283,12 +296,13 @@ int snapshot_new(struct snapshot **out, struct store *st, enum snapshot_kind kin
 
 	*out = NULL;
 	s->st = st;
-	s->snapsfd = s->dirfd = s->lockfd = s->rootfd = -1;
+	s->snapsfd = s->dirfd = s->lockfd = s->rootfd = s->layersfd = -1;
 	if (kind == SNAPSHOT_OVERLAY && !IS_ENABLED(CONFIG_OVERLAY)) {
 		free(s);
 		return kerr_input(err, "this kiln was built without overlayfs snapshots");
 	}
-	if (store_hold(st, err) < 0 || make_dirs(s, err) < 0) {
+	if (store_hold(st, err) < 0 || make_dirs(s, err) < 0 ||
+	    (s->layersfd = store_layers_dirfd(st, snapshot_map_kind(), err)) < 0) {
 		snapshot_free(s);
 		return -1;
 	}
@@ -379,7 +393,7 @@ int snapshot_set_owner(struct snapshot *s, const char *path, unsigned uid, unsig
 static int open_lowers(const struct snapshot *s, int *fds, struct kerr *err)
 {
 	for (size_t i = 0; i < s->lowers.n; i++) {
-		fds[i] = openat(store_layers_dirfd(s->st), s->lowers.v[i],
+		fds[i] = openat(s->layersfd, s->lowers.v[i],
 				O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fds[i] < 0)
 			return kerr_errno(err, errno, "cannot open unpacked layer 'sha256:%s'",

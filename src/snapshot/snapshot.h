@@ -23,11 +23,13 @@ int snapshot_kind_parse(const char *s, enum snapshot_kind *k, struct kerr *err);
 int snapshot_kind_default(enum snapshot_kind *k, struct kerr *err);
 
 /*
- * Unpacks a layer blob of st into the store's unpacked-layer cache
- * (kiln/layers/<diff_id hex>) in overlay-lower form, unless it is there;
- * the blob's digest and diff_id are checked. Safe against concurrent kiln
- * processes (unpack into a temp dir, rename). Must run after sandbox_enter,
- * so owners are the image's ids.
+ * Unpacks a layer blob of st into the store's unpacked-layer cache for
+ * this process's id map (kiln/layers/<diff_id hex>, or kiln/layers-single
+ * where one id is mapped) in overlay-lower form, unless it is there; the
+ * blob's digest and diff_id are checked. Owners the map cannot hold stay
+ * the process's on disk and go into <diff_id hex>.owners beside the layer.
+ * Safe against concurrent kiln processes (unpack into a temp dir, rename).
+ * Must run after sandbox_enter, so owners are the image's ids.
  */
 int snapshot_layer_ensure(struct store *st, const char *digest, const char *diff_id,
 			  struct kerr *err);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "image/media.h"
+#include "layer/owners.h"
 #include "store/fsck.h"
 #include "store/internal.h"
 #include "util/cleanup.h"
@@ -384,10 +385,44 @@ static void drop_corrupt(struct fsck *f)
 	}
 }
 
+/* "<hex>.owners" of an unpacked layer that is there: true once checked
+ * (a table that does not parse is a problem; repair drops it with its
+ * layer, which the next build unpacks again) */
+static bool owners_checked(struct fsck *f, int dirfd, const char *name, const char *shown)
+{
+	cleanup_free char *hex = NULL;
+	cleanup_strbuf struct strbuf sb = STRBUF_INIT;
+	struct layer_owners t = LAYER_OWNERS_INIT;
+	struct kerr err = KERR_INIT;
+	struct stat st;
+
+	if (strlen(name) != 2 * SHA256_LEN + 7 || strcmp(name + 2 * SHA256_LEN, ".owners"))
+		return false;
+	hex = xstrndup(name, 2 * SHA256_LEN);
+	if (!is_hex64(hex) || fstatat(dirfd, hex, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISDIR(st.st_mode))
+		return false;
+	if (read_file_at(dirfd, name, &sb, LAYER_OWNERS_LIMIT, &err) == 0 &&
+	    layer_owners_parse(&t, sb.buf, sb.len, shown, &err) == 0) {
+		layer_owners_clear(&t);
+		return true;
+	}
+	problem(f, "%s", err.msg);
+	kerr_clear(&err);
+	if (f->repair) {
+		cleanup_free char *layer = xstrndup(shown, strlen(shown) - 7);
+
+		drop(f, dirfd, name, shown, "corrupt owners table");
+		drop(f, dirfd, hex, layer, "its owners table was corrupt");
+	}
+	return true;
+}
+
 /* Temp files of killed processes: blob writers hold gc.lock shared while
  * their files are in kiln/ingest, and unpacked layers are renamed in from
  * ".tmp-" siblings by the same writers, so with gc.lock exclusive nothing
- * there is in use. busy: another kiln holds it, these are its files. */
+ * there is in use. busy: another kiln holds it, these are its files. An
+ * owners table goes in before its layer: without one it is such a file. */
 static int scan_dir(struct fsck *f, int dirfd, const char *shown, bool layers, bool busy,
 		    struct kerr *err)
 {
@@ -408,8 +443,15 @@ static int scan_dir(struct fsck *f, int dirfd, const char *shown, bool layers, b
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		p = xasprintf("%s/%s", shown, de->d_name);
-		if (layers && is_hex64(de->d_name) &&
-		    !fstatat(dirfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) && S_ISDIR(sb.st_mode))
+		if (fstatat(dirfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+			/* gone since it was listed: a repair above took it */
+			if (errno == ENOENT)
+				continue;
+			sb.st_mode = 0;
+		}
+		if (layers && is_hex64(de->d_name) && S_ISDIR(sb.st_mode))
+			continue;
+		if (layers && owners_checked(f, dirfd, de->d_name, p))
 			continue;
 		if (busy) {
 			line(f, "note: '%s' belongs to a kiln process still running", p);
@@ -419,6 +461,8 @@ static int scan_dir(struct fsck *f, int dirfd, const char *shown, bool layers, b
 			problem(f, "'%s': temporary file of an interrupted kiln process", p);
 		else if (!strncmp(de->d_name, ".tmp-", 5))
 			problem(f, "'%s': half-unpacked layer of an interrupted kiln process", p);
+		else if (strstr(de->d_name, ".owners"))
+			problem(f, "'%s': owners table of a layer that is not unpacked", p);
 		else
 			problem(f, "'%s': not an unpacked layer (not named by a diff_id)", p);
 		if (f->repair)
@@ -559,8 +603,15 @@ static int run(struct fsck *f, int rootfd, const char *root, struct kerr *err)
 	}
 	if (r >= 0)
 		r = scan_dir(f, f->st->ingestfd, "kiln/ingest", false, busy, err);
-	if (r >= 0)
-		r = scan_dir(f, f->st->layersfd, "kiln/layers", true, busy, err);
+	for (int k = 0; r >= 0 && k < STORE_LAYERS_KINDS; k++) {
+		cleanup_close int fd = store_layers_peek(f->st, (enum store_layers)k);
+		const char *name = store_layers_name((enum store_layers)k);
+
+		if (fd >= 0)
+			r = scan_dir(f, fd, name, true, busy, err);
+		else if (errno != ENOENT)
+			r = kerr_errno(err, errno, "cannot open '%s/%s'", root, name);
+	}
 	if (r >= 0)
 		r = scan_root(f, err);
 	if (r >= 0 && f->repair && fsync(f->st->blobsfd) < 0)

@@ -122,6 +122,71 @@ static int sweep(int dirfd, const struct img_map *keep, bool all, uint64_t *byte
 	return 0;
 }
 
+/* The layer's name an entry of an unpacked-layer cache belongs to:
+ * <hex> itself and <hex>.owners beside it. */
+static bool layer_entry(const char *name, char hex[65])
+{
+	size_t n = strlen(name);
+
+	if (n != 64 && (n != 64 + 7 || strcmp(name + 64, ".owners")))
+		return false;
+	memcpy(hex, name, 64);
+	hex[64] = 0;
+	return true;
+}
+
+/* an unpacked-layer cache: layers no image names go, their owners tables
+ * with them, and whatever else is there (temp dirs of killed writers) */
+static int sweep_layers(int dirfd, const struct img_map *keep, uint64_t *bytes,
+			unsigned *count, struct kerr *err)
+{
+	cleanup_dir DIR *d = NULL;
+	struct dirent *de;
+	int fd = dup(dirfd);
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return kerr_errno(err, errno, "cannot read a store directory");
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		char hex[65];
+		bool layer = layer_entry(de->d_name, hex);
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (layer && img_map_find(keep, hex))
+			continue;
+		if (store_rm_rf(dirfd, de->d_name, bytes, err) < 0)
+			return -1;
+		if (layer && strlen(de->d_name) == 64)
+			(*count)++;
+	}
+	return 0;
+}
+
+/* every cache there is, whichever kind of id map made it */
+static int sweep_all_layers(struct store *st, const struct img_map *keep,
+			    struct store_prune_stats *stats, struct kerr *err)
+{
+	for (int k = 0; k < STORE_LAYERS_KINDS; k++) {
+		int fd = store_layers_peek(st, (enum store_layers)k);
+		int r;
+
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		if (fd < 0)
+			return kerr_errno(err, errno, "cannot open '%s/%s'", st->root,
+					  store_layers_name((enum store_layers)k));
+		r = sweep_layers(fd, keep, &stats->bytes, &stats->layers, err);
+		close(fd);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* kiln/cache and kiln/logs (the build's step records and their output):
  * a record names blobs that index.json does not keep, which this prune
  * deletes, so the records go with them. Cache mounts (kiln/mounts) stay:
@@ -216,7 +281,7 @@ static int prune_locked(struct store *st, struct store_prune_stats *stats, struc
 	if (r >= 0)
 		r = sweep(st->ingestfd, NULL, true, &stats->bytes, NULL, err);
 	if (r >= 0)
-		r = sweep(st->layersfd, &m.layers, false, &stats->bytes, &stats->layers, err);
+		r = sweep_all_layers(st, &m.layers, stats, err);
 	if (r >= 0)
 		r = sweep_root_temps(st, &stats->bytes, err);
 	if (r >= 0)

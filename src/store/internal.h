@@ -19,6 +19,9 @@ int store_lock_gc(struct store *st, struct kerr *err);
 const char *store_digest_hex(const char *digest, struct kerr *err);
 /* removes dirfd/name and everything under it; adds the bytes to *bytes */
 int store_rm_rf(int dirfd, const char *name, uint64_t *bytes, struct kerr *err);
+/* a new fd on the unpacked-layer cache of kind, never made here: -1 with
+ * errno (ENOENT: no process of that kind of map ever unpacked a layer) */
+int store_layers_peek(struct store *st, enum store_layers kind);
 /* makes an error about the store's own files a failure (exit 1) */
 int store_corrupt(struct kerr *err);
 

@@ -130,7 +130,7 @@ out_close:
 void store_close(struct store *st)
 {
 	int *fds[] = { &st->dirfd, &st->blobsfd, &st->kilnfd, &st->ingestfd,
-		       &st->layersfd, &st->gcfd };
+		       &st->layersfd, &st->gcfd, &st->single_layersfd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -179,9 +179,35 @@ char *store_layer_path(struct store *st, const char *diff_id)
 	return xasprintf("%s/kiln/layers/%s", st->root, hex);
 }
 
-int store_layers_dirfd(struct store *st)
+static const char *const layers_dirs[STORE_LAYERS_KINDS] = {
+	[STORE_LAYERS_FULL] = "layers",
+	[STORE_LAYERS_SINGLE] = "layers-single",
+};
+
+const char *store_layers_name(enum store_layers kind)
 {
-	return st->layersfd;
+	return kind == STORE_LAYERS_SINGLE ? "kiln/layers-single" : "kiln/layers";
+}
+
+int store_layers_dirfd(struct store *st, enum store_layers kind, struct kerr *err)
+{
+	if (kind == STORE_LAYERS_FULL)
+		return st->layersfd;
+	/* most stores never see a one-id map: no folder until one does,
+	 * and nobody else's to reach, as its files keep setuid bits */
+	if (st->single_layersfd < 0 && mkdirat(st->kilnfd, layers_dirs[kind], 0700) < 0 &&
+	    errno != EEXIST)
+		return kerr_errno(err, errno, "cannot create '%s/%s'", st->root,
+				  store_layers_name(kind));
+	if (st->single_layersfd < 0)
+		st->single_layersfd = open_dir(st->kilnfd, layers_dirs[kind], st->root, err);
+	return st->single_layersfd;
+}
+
+int store_layers_peek(struct store *st, enum store_layers kind)
+{
+	return openat(st->kilnfd, layers_dirs[kind], O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		      O_CLOEXEC);
 }
 
 int store_rm_rf(int dfd, const char *name, uint64_t *bytes, struct kerr *err)

@@ -25,9 +25,10 @@ struct store {
 	int ingestfd;	/* kiln/ingest: blob temp files */
 	int layersfd;	/* kiln/layers: unpacked layers by diff_id */
 	int gcfd;	/* kiln/gc.lock once store_hold ran, else -1 */
+	int single_layersfd;	/* kiln/layers-single, opened when first asked */
 };
 
-#define STORE_INIT { NULL, -1, -1, -1, -1, -1, -1 }
+#define STORE_INIT { NULL, -1, -1, -1, -1, -1, -1, -1 }
 
 /* --root, else $KILN_ROOT, else $XDG_DATA_HOME/kiln, else ~/.local/share/kiln;
  * caller frees */
@@ -147,8 +148,25 @@ struct store_prune_stats {
 };
 int store_prune(struct store *st, struct store_prune_stats *stats, struct kerr *err);
 
-/* the unpacked-layer cache: kiln/layers/<diffid-hex>; caller frees */
+/*
+ * The unpacked-layer caches, one per kind of user namespace map, as the
+ * files' owners on disk mean something else in each: where only one id is
+ * mapped every file is that id's (the owners it could not give are in
+ * <diffid-hex>.owners beside the layer), and files of a full map's other
+ * ids are the overflow id there. kiln/layers for a full map (and real
+ * root), kiln/layers-single for one id.
+ */
+enum store_layers {
+	STORE_LAYERS_FULL,
+	STORE_LAYERS_SINGLE,
+};
+#define STORE_LAYERS_KINDS 2
+
+/* "kiln/layers", "kiln/layers-single" */
+const char *store_layers_name(enum store_layers kind);
+/* the cache of kind, made when missing; -1 and err when it cannot be */
+int store_layers_dirfd(struct store *st, enum store_layers kind, struct kerr *err);
+/* the full map's cache: kiln/layers/<diffid-hex>; caller frees */
 char *store_layer_path(struct store *st, const char *diff_id);
-int store_layers_dirfd(struct store *st);
 
 #endif

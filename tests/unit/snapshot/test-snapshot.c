@@ -31,6 +31,9 @@
 static char userns_why[256];
 static bool userns_ok;
 
+/* the tests map one id, whose layers have a cache of their own */
+#define LAYERS "kiln/layers-single"
+
 struct blob {
 	char digest[DIGEST_STR_LEN];
 	char diff_id[DIGEST_STR_LEN];
@@ -257,10 +260,11 @@ static void check_merged(struct snapshot *s)
 	assert_true(S_ISFIFO(st.st_mode));
 	assert_int_equal(fstatat(r, "link", &st, AT_SYMLINK_NOFOLLOW), 0);
 	assert_true(S_ISLNK(st.st_mode));
-	/* uid 1000 is not ours to give: left to root, setuid dropped */
+	/* uid 1000 is not ours to give: left to root; the setuid bit stays
+	 * in the one-id map's cache, which is nobody else's to reach */
 	assert_int_equal(fstatat(r, "usr/owned", &st, 0), 0);
 	assert_int_equal(st.st_uid, 0);
-	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_int_equal(st.st_mode & 07777, 04755);
 }
 
 static bool mounted_anywhere(const char *needle)
@@ -295,10 +299,11 @@ static void check_no_snapshots(struct fx *f)
 	free(p);
 }
 
-/* entries of kiln/layers; no temp dir may be among them */
+/* layers in the cache; no temp dir may be among them, only the owners
+ * tables beside them */
 static int count_layers(struct fx *f)
 {
-	char *p = xasprintf("%s/store/kiln/layers", f->dir);
+	char *p = xasprintf("%s/store/" LAYERS, f->dir);
 	DIR *d = opendir(p);
 	struct dirent *de;
 	int n = 0;
@@ -307,6 +312,10 @@ static int count_layers(struct fx *f)
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
+		if (strlen(de->d_name) == 64 + 7) {
+			assert_string_equal(de->d_name + 64, ".owners");
+			continue;
+		}
 		assert_int_equal(strlen(de->d_name), 64);
 		n++;
 	}
@@ -326,7 +335,7 @@ static void test_ensure(void **state)
 	/* again: already there */
 	must(snapshot_layer_ensure(&f->st, f->b[1].digest, f->b[1].diff_id, &err), &err);
 	/* the cache holds whiteouts and opaque marks overlayfs reads */
-	p = xasprintf("%s/store/kiln/layers/%s/etc/group", f->dir, f->b[1].diff_id + 7);
+	p = xasprintf("%s/store/" LAYERS "/%s/etc/group", f->dir, f->b[1].diff_id + 7);
 	assert_int_equal(lstat(p, &st), 0);
 	assert_true(S_ISCHR(st.st_mode));
 	assert_int_equal(st.st_rdev, 0);
@@ -335,7 +344,7 @@ static void test_ensure(void **state)
 	/* a diff_id that does not match leaves nothing behind */
 	bad = f->b[2];
 	memcpy(bad.diff_id, f->b[0].diff_id, sizeof(bad.diff_id));
-	p = xasprintf("%s/store/kiln/layers/%s", f->dir, f->b[0].diff_id + 7);
+	p = xasprintf("%s/store/" LAYERS "/%s", f->dir, f->b[0].diff_id + 7);
 	assert_int_equal(shell("rm -rf '%s'", p), 0);
 	free(p);
 	assert_int_equal(snapshot_layer_ensure(&f->st, bad.digest, bad.diff_id, &err), -1);
@@ -344,6 +353,17 @@ static void test_ensure(void **state)
 	assert_int_equal(count_layers(f), 2);
 	must(snapshot_layer_ensure(&f->st, f->b[0].digest, f->b[0].diff_id, &err), &err);
 	assert_int_equal(count_layers(f), 3);
+
+	/* the owner the map could not give is beside the layer */
+	p = xasprintf("%s/store/" LAYERS "/%s.owners", f->dir, f->b[0].diff_id + 7);
+	{
+		char *t = read_at(AT_FDCWD, p);
+
+		assert_non_null(t);
+		assert_string_equal(t, "kiln-owners 1\n1000 1000 usr/owned");
+		free(t);
+	}
+	free(p);
 
 	/* not a digest */
 	assert_int_equal(snapshot_layer_ensure(&f->st, f->b[0].digest, "sha256:xyz", &err), -1);
@@ -355,7 +375,7 @@ static void test_ensure(void **state)
 static void test_ensure_concurrent(void **state)
 {
 	struct fx *f = need(state);
-	char *p = xasprintf("%s/store/kiln/layers/%s", f->dir, f->b[2].diff_id + 7);
+	char *p = xasprintf("%s/store/" LAYERS "/%s", f->dir, f->b[2].diff_id + 7);
 	pid_t pids[4];
 
 	assert_int_equal(shell("rm -rf '%s'", p), 0);
@@ -376,7 +396,7 @@ static void test_ensure_concurrent(void **state)
 		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
 	free(p);
-	p = xasprintf("%s/store/kiln/layers/%s/bin/x", f->dir, f->b[2].diff_id + 7);
+	p = xasprintf("%s/store/" LAYERS "/%s/bin/x", f->dir, f->b[2].diff_id + 7);
 	assert_int_equal(access(p, F_OK), 0);
 	assert_int_equal(count_layers(f), 3);
 	free(p);
