@@ -3,8 +3,11 @@
  * resolved inside that root: a symlink named as a source is followed, but
  * only within its root; symlinks below it are copied as links. The
  * destination is resolved inside the stage's root and an existing symlink
- * there is replaced, never written through. Owners are 0:0 or --chown's,
- * modes the source's or --chmod's, mtimes kept. ADD unpacks local tar and
+ * there is replaced, never written through. Owners are --chown's, else 0:0
+ * from the context and the source's from a stage or image (its layers'
+ * owner tables say those the disk cannot show); an owner this namespace
+ * cannot hold goes into the layer only (snapshot_set_owner). Modes are the
+ * source's or --chmod's, mtimes kept. ADD unpacks local tar and
  * tar.gz archives, and fetches http(s) URLs (exec-url.c). The same walk, in key mode, hashes what would be copied
  * (names, types, modes, sizes, link targets, contents; not owners or
  * mtimes) for the step's cache key. */
@@ -12,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +58,8 @@ struct copy {
 	bool unpack_url;		/* ADD --unpack=true: a URL's too */
 	struct strvec excludes;
 	struct snapshot *from;		/* a stage's root, freed at the end */
+	const char *top_rel;		/* the source at hand, as matched */
+	char *top_real;			/* and where its symlinks led, in from */
 };
 
 static int parse_chmod(const char *s, struct chmod_spec *c, struct kerr *err)
@@ -314,21 +320,77 @@ static int hash_entry(struct copy *c, int dirfd, const char *name, const char *r
 
 /* ---- copy mode ---- */
 
-/* --chown's owner; else 0:0 from the context, the source's own from a
- * stage or an image (as BuildKit copies them) */
-static int set_owner(struct copy *c, int dirfd, const char *name, const char *dstrel,
-		     const struct stat *src, struct kerr *err)
+/* an entry's owner */
+struct owner {
+	uint32_t uid, gid;
+	bool recorded;		/* from the source root's tables, not its disk */
+};
+
+/* srel's path in the source root as its disk has it: the top source was
+ * resolved through symlinks, which the owner tables know nothing of */
+static char *real_src(const struct copy *c, const char *srel)
 {
-	uint32_t uid = c->chown ? c->uid : c->context ? 0 : src->st_uid;
-	uint32_t gid = c->chown ? c->gid : c->context ? 0 : src->st_gid;
+	size_t n = strlen(c->top_rel);
+	const char *rest = srel + n;
 
-	/* a source owner this namespace cannot hold shows as the overflow id
-	 * and could not be set: such files were unpacked as root already */
-	if (!c->chown && !(sandbox_id_mapped(c->b->ids, uid, false) &&
-			   sandbox_id_mapped(c->b->ids, gid, true)))
+	if (!c->top_real || strncmp(srel, c->top_rel, n) || (n && *rest && *rest != '/'))
+		return xstrdup(srel);
+	while (*rest == '/')
+		rest++;
+	if (!*c->top_real || !*rest)
+		return xstrdup(*c->top_real ? c->top_real : rest);
+	return xasprintf("%s/%s", c->top_real, rest);
+}
+
+/* --chown's owner; else 0:0 from the context, the source's own from a
+ * stage or an image (as BuildKit copies them): where the source's disk
+ * shows 0:0 for an owner it could not hold, its layers' owner tables have
+ * the image's */
+static int source_owner(struct copy *c, const char *srel, const struct stat *st,
+			struct owner *o, struct kerr *err)
+{
+	cleanup_free char *real = NULL;
+	struct layer_owner lo;
+	int r;
+
+	memset(o, 0, sizeof(*o));
+	if (c->chown) {
+		o->uid = c->uid;
+		o->gid = c->gid;
+		return 0;
+	}
+	if (c->context)
+		return 0;
+	o->uid = st->st_uid;
+	o->gid = st->st_gid;
+	if (!c->from || o->uid || o->gid)
+		return 0;
+	real = real_src(c, srel);
+	r = snapshot_owner(c->from, real, st, &lo, err);
+	if (r <= 0)
+		return r < 0 ? kerr_wrap(err, "%s", c->what) : 0;
+	o->uid = lo.uid;
+	o->gid = lo.gid;
+	o->recorded = true;
+	return 0;
+}
+
+/* Gives dirfd/name o's owner, on disk when this namespace maps it, else in
+ * the layer. Call before the chmod: chown clears setuid and setgid bits. */
+static int set_owner(struct copy *c, int dirfd, const char *name, const char *dstrel,
+		     const struct owner *o, struct kerr *err)
+{
+	uint32_t uid = o->uid, gid = o->gid;
+	bool held = sandbox_id_mapped(c->b->ids, uid, false) &&
+		    sandbox_id_mapped(c->b->ids, gid, true);
+
+	/* a source's disk owner this namespace cannot hold is the overflow
+	 * id, a file of another map's cache: nothing says its owner */
+	if (!c->chown && !o->recorded && !held) {
 		uid = gid = 0;
-
-	if (c->record_owner && (uid || gid))
+		held = true;
+	}
+	if (!held)
 		return snapshot_set_owner(c->ss->snap, dstrel, uid, gid, err);
 	if (fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return kerr_errno(err, errno, "cannot chown '/%s'", dstrel);
@@ -460,10 +522,13 @@ static int copy_entry(struct copy *c, int sfd, const struct stat *st, const char
 {
 	struct timespec times[2] = { st->st_atim, st->st_mtim };
 	mode_t mode = apply_chmod(&c->chmod, st->st_mode, S_ISDIR(st->st_mode));
+	struct owner own;
 	int r;
 
 	if (exec_interrupted())
 		return kerr_errno(err, EINTR, "interrupted");
+	if (source_owner(c, srel, st, &own, err) < 0)
+		return -1;
 	if (S_ISDIR(st->st_mode)) {
 		cleanup_close int dfd = -1;
 
@@ -490,7 +555,7 @@ static int copy_entry(struct copy *c, int sfd, const struct stat *st, const char
 		if (r == 1 && top)
 			return 0;
 		/* owner first: chown clears setuid and setgid bits */
-		if (set_owner(c, ddir, dname, drel, st, err) < 0)
+		if (set_owner(c, ddir, dname, drel, &own, err) < 0)
 			return -1;
 		if (fchmod(dfd, mode) < 0 || futimens(dfd, times) < 0)
 			return kerr_errno(err, errno, "'/%s'", drel);
@@ -504,7 +569,8 @@ static int copy_entry(struct copy *c, int sfd, const struct stat *st, const char
 
 		if (out < 0)
 			return kerr_errno(err, errno, "cannot create '/%s'", drel);
-		if (copy_data(sfd, out, srel, err) < 0 || set_owner(c, ddir, dname, drel, st, err) < 0)
+		if (copy_data(sfd, out, srel, err) < 0 ||
+		    set_owner(c, ddir, dname, drel, &own, err) < 0)
 			return -1;
 		if (fchmod(out, mode) < 0 || futimens(out, times) < 0)
 			return kerr_errno(err, errno, "'/%s'", drel);
@@ -519,13 +585,13 @@ static int copy_entry(struct copy *c, int sfd, const struct stat *st, const char
 		target[n] = 0;
 		if (symlinkat(target, ddir, dname) < 0)
 			return kerr_errno(err, errno, "cannot create '/%s'", drel);
-		if (set_owner(c, ddir, dname, drel, st, err) < 0)
+		if (set_owner(c, ddir, dname, drel, &own, err) < 0)
 			return -1;
 		utimensat(ddir, dname, times, AT_SYMLINK_NOFOLLOW);
 		return 0;
 	}
 	if (S_ISFIFO(st->st_mode) && mkfifoat(ddir, dname, mode) == 0)
-		return set_owner(c, ddir, dname, drel, st, err);
+		return set_owner(c, ddir, dname, drel, &own, err);
 	log_warn("%s: '%s' is a device or socket: not copied", c->what, srel);
 	return 0;
 }
@@ -569,9 +635,11 @@ static int unpack_archive(struct copy *c, int fd, const char *srel, const char *
 			  struct kerr *err)
 {
 	struct layer_extract_opts eo = LAYER_EXTRACT_OPTS_INIT;
+	struct layer_owners owners = LAYER_OWNERS_INIT;
 	cleanup_free char *rel = join_rel(dst, ".");
 	const char *drel = *rel ? rel : ".";
 	cleanup_close int dfd = -1;
+	int r = 0;
 
 	dfd = path_mkdirs_in_root(c->dstfd, drel, 0755, err);
 	if (dfd < 0)
@@ -580,12 +648,46 @@ static int unpack_archive(struct copy *c, int fd, const char *srel, const char *
 	dfd = path_open_in_root(c->dstfd, drel, O_RDONLY | O_DIRECTORY, 0, err);
 	if (dfd < 0)
 		return -1;
-	eo.chown = c->b->ids && c->b->ids->full;
-	if (layer_extract_fd(dfd, fd, &eo, NULL, err) < 0)
+	/* owners the map cannot hold go into the layer, as COPY --chown's */
+	eo.chown = c->b->ids != NULL;
+	eo.chown_lenient = 1;
+	eo.owners = &owners;
+	/* the snapshot is in a 0700 folder: setuid bits are safe there */
+	eo.setid_private = 1;
+	if (layer_extract_fd(dfd, fd, &eo, NULL, err) < 0) {
+		layer_owners_clear(&owners);
 		return kerr_wrap(err, "ADD %s", srel);
-	return 0;
+	}
+	for (size_t i = 0; r == 0 && i < owners.n; i++) {
+		const struct layer_owner_rec *o = &owners.v[i];
+		cleanup_free char *p = strcmp(drel, ".") ? xasprintf("%s/%s", drel, o->path)
+							 : xstrdup(o->path);
+
+		r = snapshot_set_owner(c->ss->snap, p, o->uid, o->gid, err);
+	}
+	layer_owners_clear(&owners);
+	return r;
 }
 
+
+/* where the source opened as fd is in the source root, its symlinks
+ * followed; NULL when that cannot be told (then the path as matched) */
+static char *source_real(const struct copy *c, int fd)
+{
+	const char *root = snapshot_rootfs(c->from);
+	size_t n = strlen(root);
+	char link[64], buf[PATH_MAX];
+	ssize_t len;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	len = readlink(link, buf, sizeof(buf) - 1);
+	if (len < 0 || (size_t)len >= sizeof(buf) - 1)
+		return NULL;
+	buf[len] = 0;
+	if (strncmp(buf, root, n) || (buf[n] && buf[n] != '/'))
+		return NULL;
+	return xstrdup(buf[n] ? buf + n + 1 : "");
+}
 
 /* one matched source: rel in the source root, dst the destination as
  * given (relative to the stage root), dst_dir: copy into dst */
@@ -619,6 +721,9 @@ static int copy_one(struct copy *c, const char *rel, const char *dst, bool dst_d
 		close(fd);
 		fd = rfd;
 	}
+	c->top_rel = rel;
+	free(c->top_real);
+	c->top_real = c->from ? source_real(c, fd) : NULL;
 	if (S_ISDIR(st.st_mode)) {
 		drel = c->parents && *rel ? join_rel(dst, rel) : join_rel(dst, ".");
 	} else if (c->add && c->unpack && S_ISREG(st.st_mode) && is_archive(fd)) {
@@ -968,6 +1073,7 @@ int exec_copy(struct build *b, struct stage_state *ss, const struct plan_instr *
 	}
 out:
 	snapshot_free(c.from);
+	free(c.top_real);
 	strvec_clear(&matched);
 	strvec_clear(&c.excludes);
 	free(c.chmod.sym);

@@ -42,6 +42,8 @@ static void walk_setup(struct walk *w, struct layer_writer *lw, const struct lay
 	if (o) {
 		w->owners = o->owners;
 		w->nowners = o->nowners;
+		w->owner_fn = o->owner_fn;
+		w->owner_ctx = o->owner_ctx;
 	}
 }
 

@@ -15,6 +15,12 @@ struct layer_owner {
 	unsigned uid, gid;
 };
 
+/* The owner of path where the disk shows 0:0 and owners[] has no word on
+ * it: 1 with *out filled, 0 when 0:0 it is, -1 with err. A snapshot asks
+ * the tables of its layers' refused owners. */
+typedef int (*layer_owner_fn)(void *ctx, const char *path, struct layer_owner *out,
+			      struct kerr *err);
+
 struct layer_diff_opts {
 	const struct layer_owner *owners;	/* sorted by path (strcmp) */
 	size_t nowners;
@@ -23,6 +29,8 @@ struct layer_diff_opts {
 	 * layers stack; none, and every directory of the upper is new */
 	const int *lowers;
 	size_t nlowers;
+	layer_owner_fn owner_fn;	/* NULL: the disk's 0:0 is the owner */
+	void *owner_ctx;
 };
 
 /*

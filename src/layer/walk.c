@@ -291,6 +291,7 @@ int walk_entry(struct walk *w, int dirfd, const char *name, enum walk_depth dept
 	struct tar_entry e = TAR_ENTRY_INIT;
 	cleanup_close int fd = -1;
 	const struct layer_owner *own;
+	struct layer_owner found;
 	const char *first;
 	struct stat st;
 	int rc = -1;
@@ -309,7 +310,16 @@ int walk_entry(struct walk *w, int dirfd, const char *name, enum walk_depth dept
 	e.gid = st.st_gid;
 	e.mtime = st.st_mtim.tv_sec;
 	e.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
-	if ((own = walk_owner(w, w->path.buf))) {
+	own = walk_owner(w, w->path.buf);
+	if (!own && st.st_uid == 0 && st.st_gid == 0 && w->owner_fn) {
+		int r = w->owner_fn(w->owner_ctx, w->path.buf, &found, err);
+
+		if (r < 0)
+			return -1;
+		if (r)
+			own = &found;
+	}
+	if (own) {
 		e.uid = own->uid;
 		e.gid = own->gid;
 	}

@@ -36,6 +36,8 @@ struct walk {
 	bool upper;
 	const struct layer_owner *owners;	/* sorted by path */
 	size_t nowners;
+	layer_owner_fn owner_fn;	/* for 0:0 on disk, after owners[] */
+	void *owner_ctx;
 	bool wrote;		/* anything went to lw */
 	struct strbuf path;	/* of the entry at hand, relative to the root */
 	struct walk_links links;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "layer/diff.h"
+#include "layer/owners.h"
 #include "snapshot/snapshot.h"
 #include "util/strvec.h"
 
@@ -22,6 +23,8 @@ struct snapshot {
 	struct layer_tree_record *rec;	/* COPY: the tree at snapshot_new */
 	int layersfd;		/* the store's cache for this id map (not ours) */
 	struct strvec lowers;	/* names in it, base first */
+	struct layer_owners *tables;	/* the lowers' refused owners, once asked */
+	bool any_table;		/* one of them has a record */
 	struct layer_owner *owners;	/* sorted by path, paths owned */
 	size_t nowners, aowners;
 };
@@ -30,6 +33,10 @@ struct snapshot {
 /* the unpacked-layer cache this process's id map uses: the single one
  * when its user namespace maps one uid or one gid */
 enum store_layers snapshot_map_kind(void);
+/* the lowers' word on path's owner, a layer_owner_fn for the diff */
+int snapshot_lower_owner(void *snap, const char *path, struct layer_owner *out,
+			 struct kerr *err);
+void snapshot_tables_free(struct snapshot *s);
 
 /* overlay.c: mounts the layers (base first) with upper/ and work/ of
  * s->dirfd on merged/; a failure says why in one line */

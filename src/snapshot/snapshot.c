@@ -251,6 +251,8 @@ static int make_copy(struct snapshot *s, const char *const *diff_ids, size_t n,
 
 	if (merged < 0)
 		return kerr_errno(err, errno, "cannot open '%s'", s->rootfs);
+	/* an overlay that would not mount named them already */
+	strvec_clear(&s->lowers);
 	for (size_t i = 0; i < n; i++) {
 		const char *hex = diff_id_hex(diff_ids[i], err);
 		cleanup_close int src = -1;
@@ -262,6 +264,7 @@ static int make_copy(struct snapshot *s, const char *const *diff_ids, size_t n,
 			return kerr_errno(err, errno, "cannot open unpacked layer '%s'", diff_ids[i]);
 		if (snapshot_copy_layer(src, merged, diff_ids[i], err) < 0)
 			return -1;
+		strvec_push(&s->lowers, hex);
 	}
 	s->kind = SNAPSHOT_COPY;
 	if (open_root(s, err) < 0)
@@ -388,6 +391,23 @@ int snapshot_set_owner(struct snapshot *s, const char *path, unsigned uid, unsig
 	return 0;
 }
 
+int snapshot_owner(struct snapshot *s, const char *path, const struct stat *st,
+		   struct layer_owner *out, struct kerr *err)
+{
+	struct layer_owner *hit = NULL;
+
+	if (s->nowners)
+		hit = bsearch(&(struct layer_owner){ .path = path }, s->owners, s->nowners,
+			      sizeof(*s->owners), cmp_owner);
+	if (hit) {
+		*out = *hit;
+		return 1;
+	}
+	if (st->st_uid || st->st_gid)
+		return 0;
+	return snapshot_lower_owner(s, path, out, err);
+}
+
 /* the overlay's lowers for the diff to look up the upper's directories
  * in; O_PATH, as the mount had them */
 static int open_lowers(const struct snapshot *s, int *fds, struct kerr *err)
@@ -431,7 +451,8 @@ static int diff_upper(struct snapshot *s, struct layer_writer *lw, struct layer_
 int snapshot_diff(struct snapshot *s, int out_fd, const struct layer_opts *o,
 		  struct layer_result *res, bool *empty, struct kerr *err)
 {
-	struct layer_diff_opts d = { s->owners, s->nowners, o->no_xattrs, NULL, 0 };
+	struct layer_diff_opts d = { s->owners, s->nowners, o->no_xattrs, NULL, 0,
+				     snapshot_lower_owner, s };
 	struct layer_writer *lw;
 	int r;
 
@@ -470,6 +491,7 @@ void snapshot_free(struct snapshot *s)
 	if (s->snapsfd >= 0)
 		close(s->snapsfd);
 	layer_tree_record_free(s->rec);
+	snapshot_tables_free(s);
 	strvec_clear(&s->lowers);
 	for (size_t i = 0; i < s->nowners; i++)
 		free((char *)s->owners[i].path);

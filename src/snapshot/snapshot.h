@@ -6,7 +6,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
+#include "layer/diff.h"
 #include "layer/layer.h"
 #include "store/store.h"
 #include "util/err.h"
@@ -53,6 +55,18 @@ enum snapshot_kind snapshot_kind_of(const struct snapshot *s);
  * the disk cannot hold it (a single-id map): COPY --chown does this */
 int snapshot_set_owner(struct snapshot *s, const char *path, unsigned uid, unsigned gid,
 		       struct kerr *err);
+
+/*
+ * The owner path ("etc/x") has in the image where the disk cannot show
+ * it: snapshot_set_owner's word, else, where the disk shows 0:0 (st is
+ * path's stat in the root), the owners the layers' unpacking could not
+ * give (beside each unpacked layer), asked of the top-most layer that
+ * holds path, so a later layer's file replaces an earlier one's owner. 1
+ * with *out filled (out->path is borrowed), 0 when the disk's owner is
+ * the image's, -1 with err. snapshot_diff asks the same.
+ */
+int snapshot_owner(struct snapshot *s, const char *path, const struct stat *st,
+		   struct layer_owner *out, struct kerr *err);
 
 /*
  * Writes what changed since snapshot_new as a layer into out_fd: new and

@@ -64,7 +64,8 @@ static int diff_listing(const struct diff_src *s, struct listing *out, bool *emp
 			struct kerr *err)
 {
 	struct layer_opts o = opts_fixed();
-	struct layer_diff_opts d = { s->owners, s->nowners, false, s->lowers, s->nlowers };
+	struct layer_diff_opts d = { s->owners, s->nowners, false, s->lowers, s->nlowers,
+				     NULL, NULL };
 	struct layer_writer *lw;
 	struct layer_result res;
 	struct strbuf tar;
@@ -179,7 +180,7 @@ static void test_upper_owners_and_xattrs(void **state)
 	char *u = tmpdir_make();
 	struct diff_src s = { -1, NULL, own, 2, NULL, 0 };
 	struct layer_opts o = opts_fixed();
-	struct layer_diff_opts d = { own, 2, false, NULL, 0 };
+	struct layer_diff_opts d = { own, 2, false, NULL, 0, NULL, NULL };
 	struct layer_writer *lw;
 	struct layer_result res;
 	struct kerr err = KERR_INIT;

@@ -601,6 +601,161 @@ static void test_diff_same_bytes(void **state)
 	check_no_snapshots(f);
 }
 
+/* owners a one-id map cannot give, in two layers: the second replaces
+ * one such file and whites out another */
+static void add_as(struct layer_writer *lw, char type, const char *path, unsigned mode,
+		   unsigned uid, unsigned gid, const char *data, const char *link)
+{
+	struct tar_entry e = TAR_ENTRY_INIT;
+	struct kerr err = KERR_INIT;
+
+	e.type = type;
+	e.path = (char *)path;
+	e.linkname = (char *)link;
+	e.mode = mode;
+	e.uid = uid;
+	e.gid = gid;
+	e.mtime = 1600000000;
+	e.size = data ? strlen(data) : 0;
+	must(layer_writer_add_buf(lw, &e, data, data ? strlen(data) : 0, &err), &err);
+}
+
+static void layer_owned(struct layer_writer *lw)
+{
+	add_as(lw, TAR_DIR, "home", 0755, 0, 0, NULL, NULL);
+	add_as(lw, TAR_DIR, "home/app", 0750, 1000, 1000, NULL, NULL);
+	add_as(lw, TAR_REG, "home/app/f", 0644, 1000, 1000, "f", NULL);
+	add_as(lw, TAR_REG, "home/app/l1", 0644, 1000, 1000, "l", NULL);
+	add_as(lw, TAR_LINK, "home/app/l2", 0644, 1000, 1000, NULL, "home/app/l1");
+	add_as(lw, TAR_DIR, "srv", 0755, 0, 0, NULL, NULL);
+	add_as(lw, TAR_REG, "srv/x", 0644, 33, 33, "x", NULL);
+	add_as(lw, TAR_REG, "srv/y", 0644, 33, 33, "y", NULL);
+	add_as(lw, TAR_DIR, "usr", 0755, 0, 0, NULL, NULL);
+	add_as(lw, TAR_REG, "usr/chage", 02755, 0, 42, "c", NULL);
+	add_as(lw, TAR_REG, "usr/mod", 02755, 0, 42, "m", NULL);
+}
+
+static void layer_over(struct layer_writer *lw)
+{
+	struct kerr err = KERR_INIT;
+
+	add_as(lw, TAR_DIR, "srv", 0755, 0, 0, NULL, NULL);
+	must(layer_writer_whiteout(lw, "srv/y", &err), &err);
+	add_as(lw, TAR_REG, "srv/x", 0644, 0, 0, "X", NULL);
+}
+
+static void append(int r, const char *path, const char *data)
+{
+	int fd = openat(r, path, O_WRONLY | O_APPEND);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, strlen(data)), (ssize_t)strlen(data));
+	close(fd);
+}
+
+static void owned_step(int r)
+{
+	int fd;
+
+	append(r, "home/app/f", "+");
+	append(r, "srv/x", "+");
+	append(r, "usr/chage", "+");
+	assert_int_equal(fchmodat(r, "usr/mod", 0700, 0), 0);
+	/* made anew where a lower layer's whiteout hides an owned file */
+	fd = openat(r, "srv/y", O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = openat(r, "home/app/new", O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static const char owned_want[] =
+	"home/ 5 755 0:0\n"
+	"home/app/ 5 750 1000:1000\n"
+	"home/app/f 0 644 1000:1000 =f+\n"
+	"home/app/new 0 644 0:0\n"
+	"srv/ 5 755 0:0\n"
+	"srv/x 0 644 0:0 =X+\n"
+	"srv/y 0 644 0:0\n"
+	"usr/ 5 755 0:0\n"
+	"usr/chage 0 755 0:42 =c+\n"	/* a write drops it, as with the owner */
+	"usr/mod 0 700 0:42 =m\n";
+
+/* the owner snapshot_owner tells for path, "-" for none */
+static char *owner_of(struct snapshot *s, const char *path)
+{
+	struct kerr err = KERR_INIT;
+	struct layer_owner o;
+	struct stat st;
+	int r;
+
+	if (fstatat(snapshot_rootfd(s), path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		fail_msg("%s: %s", path, strerror(errno));
+	r = snapshot_owner(s, path, &st, &o, &err);
+	must(r, &err);
+	return r ? xasprintf("%u:%u", o.uid, o.gid) : xstrdup("-");
+}
+
+static void check_owner(struct snapshot *s, const char *path, const char *want)
+{
+	char *got = owner_of(s, path);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* Where one id is mapped, the owners the layers' unpacking could not give
+ * reach the diff of both kinds (the same bytes), from the top-most layer
+ * that holds a path; a file made anew where a whiteout is gets none. */
+static void test_owner_tables(void **state)
+{
+	static const enum snapshot_kind ks[] = { SNAPSHOT_OVERLAY, SNAPSHOT_COPY };
+	struct fx *f = need(state);
+	struct kerr err = KERR_INIT;
+	struct layer_opts o = opts_fixed();
+	struct listing l[2];
+	struct blob b[2];
+	const char *v[2];
+
+	make_blob(&f->st, layer_owned, &b[0]);
+	make_blob(&f->st, layer_over, &b[1]);
+	for (int i = 0; i < 2; i++) {
+		must(snapshot_layer_ensure(&f->st, b[i].digest, b[i].diff_id, &err), &err);
+		v[i] = b[i].diff_id;
+	}
+	for (size_t k = 0; k < 2; k++) {
+		struct layer_result res;
+		struct snapshot *s;
+		struct strbuf tar;
+		bool empty;
+		FILE *out = tmpfile();
+
+		must(snapshot_new(&s, &f->st, ks[k], v, 2, &err), &err);
+		check_owner(s, "home/app", "1000:1000");
+		check_owner(s, "home/app/l2", "1000:1000");
+		check_owner(s, "srv/x", "-");
+		check_owner(s, "usr/chage", "0:42");
+		check_owner(s, "home", "-");
+		owned_step(snapshot_rootfd(s));
+		check_owner(s, "srv/y", "-");
+		check_owner(s, "usr/mod", "0:42");
+		must(snapshot_diff(s, fileno(out), &o, &res, &empty, &err), &err);
+		assert_false(empty);
+		read_back(out, &tar);
+		listing_of(&tar, &l[k]);
+		memcpy(l[k].diff_id, res.diff_id, SHA256_LEN);
+		strbuf_release(&tar);
+		fclose(out);
+		snapshot_free(s);
+		assert_string_equal(l[k].text.buf, owned_want);
+	}
+	assert_memory_equal(l[0].diff_id, l[1].diff_id, SHA256_LEN);
+	strbuf_release(&l[0].text);
+	strbuf_release(&l[1].text);
+	check_no_snapshots(f);
+}
+
 /* kernels before 6.8: every lower in one mount option string */
 static void test_overlay_mount2(void **state)
 {
@@ -836,6 +991,7 @@ static int group(void)
 		cmocka_unit_test(test_copy_merged),
 		cmocka_unit_test(test_diff_same_bytes),
 		cmocka_unit_test(test_diff_undone),
+		cmocka_unit_test(test_owner_tables),
 		cmocka_unit_test(test_overlay_mount2),
 		cmocka_unit_test(test_scratch),
 		cmocka_unit_test(test_errors),
