@@ -810,15 +810,18 @@ static int new_file(struct copy *c, const char *name, const char *content, int f
 		if (n < 0)
 			return kerr_errno(err, errno, "cannot read the file for '/%s'", drel);
 	}
+	if (c->chown && (c->uid || c->gid)) {
+		/* owner first: chown clears setuid and setgid bits */
+		if (c->record_owner) {
+			if (snapshot_set_owner(c->ss->snap, drel, c->uid, c->gid, err) < 0)
+				return -1;
+		} else if (fchown(fd, c->uid, c->gid) < 0) {
+			return kerr_errno(err, errno, "cannot chown '/%s'", drel);
+		}
+	}
 	if (fchmod(fd, mode) < 0)
 		return kerr_errno(err, errno, "cannot write '/%s'", drel);
 	futimens(fd, times);
-	if (c->chown && (c->uid || c->gid)) {
-		if (c->record_owner)
-			return snapshot_set_owner(c->ss->snap, drel, c->uid, c->gid, err);
-		if (fchown(fd, c->uid, c->gid) < 0)
-			return kerr_errno(err, errno, "cannot chown '/%s'", drel);
-	}
 	return 0;
 }
 

@@ -147,3 +147,19 @@ print(json.load(sys.stdin)[0]['RootFS']['Layers'][0][7:] + '.owners')")
 	[ -z "$(ls -A "$KILN_ROOT/kiln/layers")" ]
 	[ -z "$(ls -A "$KILN_ROOT/kiln/layers-single")" ]
 }
+
+@test "single id: COPY --chown --chmod of a heredoc gives the same file with either map" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	COPY --chown=1000:1000 --chmod=4755 <<-EOT /tool
+	#!/bin/sh
+	EOT
+	EOF
+	run kiln_single build --no-cache -t single:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run kiln build --no-cache -t full:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	# the owner goes first: a chown after the chmod would clear setuid
+	rootfs_list single:1 | grep -E '^-rwsr-xr-x 1000/1000 .* \./tool$'
+	rootfs_list full:1 | grep -E '^-rwsr-xr-x 1000/1000 .* \./tool$'
+}
