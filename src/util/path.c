@@ -293,6 +293,83 @@ int path_open_in_root(int rootfd, const char *path, int flags, mode_t mode,
 	return fd;
 }
 
+/* pushes the names of path onto the front of the queue q (a strbuf of
+ * names each ended by '/'), so they come before what q already holds */
+static void queue_front(struct strbuf *q, const char *path)
+{
+	struct strbuf t = STRBUF_INIT;
+
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, "/");
+
+		if (n && !(n == 1 && p[0] == '.')) {
+			strbuf_add(&t, p, n);
+			strbuf_addch(&t, '/');
+		}
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	strbuf_insert(q, 0, t.buf, t.len);
+	strbuf_release(&t);
+}
+
+/* drops the last name of out ("a/b" -> "a"), none at the root */
+static void pop_name(struct strbuf *out)
+{
+	char *slash = strrchr(out->buf, '/');
+
+	strbuf_setlen(out, slash ? (size_t)(slash - out->buf) : 0);
+}
+
+char *path_resolve_in_root(int rootfd, const char *path, struct kerr *err)
+{
+	struct strbuf q = STRBUF_INIT, out = STRBUF_INIT;
+	int hops = 0;
+
+	queue_front(&q, path);
+	while (q.len) {
+		size_t n = strcspn(q.buf, "/");
+		cleanup_free char *name = xstrndup(q.buf, n);
+		char target[4096];
+		struct stat st;
+		ssize_t len;
+
+		strbuf_remove(&q, 0, n + 1);
+		if (!strcmp(name, "..")) {
+			pop_name(&out);
+			continue;
+		}
+		if (out.len)
+			strbuf_addch(&out, '/');
+		strbuf_addstr(&out, name);
+		/* out holds no symlink, every name on it was looked at: the
+		 * kernel follows none here. What is not there stays a name. */
+		if (fstatat(rootfd, out.buf, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
+			continue;
+		if (++hops > MAX_SYMLINK_HOPS) {
+			kerr_errno(err, ELOOP, "'%s'", path);
+			goto fail;
+		}
+		len = readlinkat(rootfd, out.buf, target, sizeof(target) - 1);
+		if (len < 0) {
+			kerr_errno(err, errno, "cannot read the link '%s'", out.buf);
+			goto fail;
+		}
+		target[len] = 0;
+		pop_name(&out);
+		if (target[0] == '/')
+			strbuf_setlen(&out, 0);
+		queue_front(&q, target);
+	}
+	strbuf_release(&q);
+	return strbuf_detach(&out, NULL);
+fail:
+	strbuf_release(&q);
+	strbuf_release(&out);
+	return NULL;
+}
+
 int path_mkdirs_in_root(int rootfd, const char *path, mode_t mode, struct kerr *err)
 {
 	int fd = walk_open(rootfd, *path ? path : ".", O_PATH | O_DIRECTORY, mode, 1);

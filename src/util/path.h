@@ -28,6 +28,16 @@ bool path_escapes(const char *p);
 int path_open_in_root(int rootfd, const char *path, int flags, mode_t mode,
 		      struct kerr *err);
 
+/*
+ * The path, relative to the root and cleaned ("" for the root itself), that
+ * path names inside rootfd once every symlink on it is followed, the last
+ * component's too, with '..' and absolute targets clamped at the root as
+ * in path_open_in_root. What does not exist is kept as written, so a
+ * dangling link names the path it would create (BuildKit's rule for a
+ * COPY destination). Caller frees; NULL with err set on a symlink loop.
+ */
+char *path_resolve_in_root(int rootfd, const char *path, struct kerr *err);
+
 /* mkdir -p of path inside rootfd; returns an O_PATH fd of the directory. */
 int path_mkdirs_in_root(int rootfd, const char *path, mode_t mode, struct kerr *err);
 

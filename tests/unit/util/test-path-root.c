@@ -520,6 +520,54 @@ static void mkdirs_errors(struct fixture *f)
 	assert_false(exists_at(f->rootfd, "dir/sub/f/g"));
 }
 
+static void assert_resolves(struct fixture *f, const char *path, const char *want)
+{
+	struct kerr err = KERR_INIT;
+	char *got = path_resolve_in_root(f->rootfd, path, &err);
+
+	if (!got)
+		fail_msg("path_resolve_in_root('%s'): %s", path, err.msg);
+	if (strcmp(got, want))
+		fail_msg("'%s' resolves to '%s', want '%s'", path, got, want);
+	free(got);
+}
+
+/* every link followed, the last one too; what is missing stays a name */
+static void resolve(void **state)
+{
+	struct fixture *f = *state;
+	struct kerr err = KERR_INIT;
+
+	assert_resolves(f, "", "");
+	assert_resolves(f, "/", "");
+	assert_resolves(f, "..", "");
+	assert_resolves(f, "/dir/./sub//f", "dir/sub/f");
+	assert_resolves(f, "abs", "etc");
+	assert_resolves(f, "abs/passwd", "etc/passwd");
+	assert_resolves(f, "abs_dotdot", "etc");
+	assert_resolves(f, "rel", "etc");
+	assert_resolves(f, "deep/a/b/up/passwd", "etc/passwd");
+	assert_resolves(f, "dir/up2", "");
+	assert_resolves(f, "dir/sub/rel2", "etc");
+	assert_resolves(f, "updir/updir/etc", "etc");
+	assert_resolves(f, "chain1", "dir/sub");
+	assert_resolves(f, "chain1/f", "dir/sub/f");
+	assert_resolves(f, "linkfile", "file");
+	assert_resolves(f, "linkdir/sub", "dir/sub");
+	/* dangling: the path the link would make */
+	assert_resolves(f, "dangling", "kiln-unit-dangling");
+	assert_resolves(f, "dangling_rel", "kiln-unit-created");
+	assert_resolves(f, "dangling_dir/x/y", "made/x/y");
+	assert_resolves(f, "nothere/../linkdir", "dir");
+	assert_resolves(f, "nothere/x", "nothere/x");
+	assert_null(path_resolve_in_root(f->rootfd, "loop1", &err));
+	assert_int_equal(err.errnum, ELOOP);
+	kerr_clear(&err);
+	assert_null(path_resolve_in_root(f->rootfd, "self/x", &err));
+	assert_int_equal(err.errnum, ELOOP);
+	kerr_clear(&err);
+}
+
 /* each case runs with openat2 (where the kernel has it) and with the walk */
 #define BOTH(fn)							\
 static void fn##_openat2(void **state)					\
@@ -576,6 +624,7 @@ int main(void)
 		BOTH_TESTS(mkdirs_nested),
 		BOTH_TESTS(mkdirs_symlinks),
 		BOTH_TESTS(mkdirs_errors),
+		cmocka_unit_test_setup_teardown(resolve, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
