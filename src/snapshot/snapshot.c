@@ -116,6 +116,53 @@ int snapshot_layer_ensure(struct store *st, const char *digest, const char *diff
 
 /* ---- snapshots ---- */
 
+/* kiln/snapshots.lock: creators hold it shared from the mkdir of a ".new-"
+ * folder to its rename (or removal), so a sweep that takes it exclusively
+ * knows that every ".new-" folder left is a dead process's */
+static int create_lock(int kilnfd, int op)
+{
+	int fd = openat(kilnfd, "snapshots.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+			0600);
+
+	if (fd >= 0 && flock(fd, op) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* the ".new-" folders of processes killed before their rename; none when a
+ * creator is on its way, as one of them may be its: the next sweep takes
+ * them */
+static void sweep_new(int kilnfd, int snapsfd)
+{
+	cleanup_close int lk = create_lock(kilnfd, LOCK_EX | LOCK_NB);
+	cleanup_dir DIR *d = NULL;
+	struct dirent *de;
+	int fd;
+
+	if (lk < 0)
+		return;
+	fd = fcntl(snapsfd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	rewinddir(d);	/* the dup shares its offset with every other */
+	while ((de = readdir(d))) {
+		struct kerr e = KERR_INIT;
+
+		if (!strncmp(de->d_name, ".new-", 5) &&
+		    snapshot_remove_tree(snapsfd, de->d_name, &e) < 0)
+			log_debug("stale snapshot '%s' stays: %s", de->d_name, e.msg);
+		kerr_clear(&e);
+	}
+}
+
 /* Is name's merged root a mount in this namespace? A snapshot of another
  * kiln's namespace never is, here. */
 static bool mounted_here(int snapsfd, const char *name)
@@ -144,6 +191,7 @@ static size_t sweep_stale(int snapsfd)
 			close(fd);
 		return 0;
 	}
+	rewinddir(d);	/* the dup shares its offset with every other */
 	while ((de = readdir(d))) {
 		cleanup_free char *lock = NULL;
 		cleanup_close int lk = -1;
@@ -181,17 +229,55 @@ void snapshot_sweep(struct store *st)
 	cleanup_close int fd = openat(st->kilnfd, "snapshots", O_RDONLY | O_DIRECTORY |
 				      O_NOFOLLOW | O_CLOEXEC);
 
+	if (fd >= 0)
+		sweep_new(st->kilnfd, fd);
 	/* a killed process's own children (the RUN sandbox's monitor) hold
 	 * its lock until they are gone too, a moment later */
 	for (int i = 0; fd >= 0 && sweep_stale(fd) && i < 200; i++)
 		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
 }
 
+/* s's folder as name: made under a dot name, which the stale sweep passes
+ * by, and shown under its own only once its lock is held; one that fails
+ * on the way goes before the create lock does */
+static int make_locked(struct snapshot *s, const char *name, struct kerr *err)
+{
+	cleanup_close int create = create_lock(s->st->kilnfd, LOCK_SH);
+	cleanup_free char *tmp = xasprintf(".new-%s", name);
+	struct kerr e = KERR_INIT;
+
+	if (create < 0)
+		return kerr_errno(err, errno, "cannot lock '%s/kiln/snapshots.lock'", s->st->root);
+	if (mkdirat(s->snapsfd, tmp, 0700) < 0)
+		return kerr_errno(err, errno, "cannot create a snapshot in '%s/kiln/snapshots'",
+				  s->st->root);
+	s->dirfd = openat(s->snapsfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (s->dirfd < 0) {
+		kerr_errno(err, errno, "cannot open snapshot '%s'", tmp);
+		goto fail;
+	}
+	s->lockfd = openat(s->dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (s->lockfd < 0 || flock(s->lockfd, LOCK_EX | LOCK_NB) < 0) {
+		kerr_errno(err, errno, "cannot lock snapshot '%s'", tmp);
+		goto fail;
+	}
+	if (renameat(s->snapsfd, tmp, s->snapsfd, name) < 0) {
+		kerr_errno(err, errno, "cannot create snapshot '%s'", name);
+		goto fail;
+	}
+	s->name = xstrdup(name);
+	return 0;
+fail:
+	if (snapshot_remove_tree(s->snapsfd, tmp, &e) < 0)
+		log_warn("cannot remove snapshot '%s': %s", tmp, e.msg);
+	kerr_clear(&e);
+	return -1;
+}
+
 static int make_dirs(struct snapshot *s, struct kerr *err)
 {
 	static const char *const sub[] = { "upper", "work", "merged" };
 	cleanup_free char *root = NULL;
-	cleanup_free char *tmp = NULL;
 	unsigned char rnd[8];
 	char name[2 * sizeof(rnd) + 1];
 
@@ -201,28 +287,14 @@ static int make_dirs(struct snapshot *s, struct kerr *err)
 			    O_CLOEXEC);
 	if (s->snapsfd < 0)
 		return kerr_errno(err, errno, "cannot open '%s/kiln/snapshots'", s->st->root);
+	sweep_new(s->st->kilnfd, s->snapsfd);
 	sweep_stale(s->snapsfd);
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return kerr_errno(err, errno, "getrandom");
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(name + 2 * i, 3, "%02x", rnd[i]);
-	/* made under a dot name, which the sweep passes by, and shown under
-	 * its own only once its lock is held */
-	tmp = xasprintf(".new-%s", name);
-	if (mkdirat(s->snapsfd, tmp, 0700) < 0)
-		return kerr_errno(err, errno, "cannot create a snapshot in '%s/kiln/snapshots'",
-				  s->st->root);
-	s->name = steal_ptr(tmp);
-	s->dirfd = openat(s->snapsfd, s->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (s->dirfd < 0)
-		return kerr_errno(err, errno, "cannot open snapshot '%s'", s->name);
-	s->lockfd = openat(s->dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (s->lockfd < 0 || flock(s->lockfd, LOCK_EX | LOCK_NB) < 0)
-		return kerr_errno(err, errno, "cannot lock snapshot '%s'", s->name);
-	if (renameat(s->snapsfd, s->name, s->snapsfd, name) < 0)
-		return kerr_errno(err, errno, "cannot create snapshot '%s'", name);
-	free(s->name);
-	s->name = xstrdup(name);
+	if (make_locked(s, name, err) < 0)
+		return -1;
 	/* the merged root takes its mode from these, as unpacked layer
 	 * roots have it */
 	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++)

@@ -83,7 +83,8 @@ int snapshot_diff(struct snapshot *s, int out_fd, const struct layer_opts *o,
 void snapshot_free(struct snapshot *s);
 
 /* Removes the snapshots of st no live process holds (as snapshot_new does
- * in passing), unmounting those of a stage child killed outright, whose
+ * in passing), half-made ones of processes killed while making them too,
+ * unmounting those of a stage child killed outright, whose
  * mounts outlive it in kiln's namespace; waits up to 2 s for the child's
  * own children to let go of them. For when no overlay snapshot of this
  * namespace should be live: one that is makes it wait the 2 s. */

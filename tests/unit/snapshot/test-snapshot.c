@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -867,6 +868,52 @@ static void test_sweep_stale(void **state)
 	free(file);
 }
 
+/* A process killed between the mkdir of its snapshot and the rename that
+ * shows it leaves a ".new-" folder: the next snapshot_new or snapshot_sweep
+ * removes it, unless a creator is on its way (the create lock is held),
+ * which may be that folder's */
+static void test_sweep_new(void **state)
+{
+	struct fx *f = need(state);
+	struct kerr err = KERR_INIT;
+	struct snapshot *s;
+	char *snaps = xasprintf("%s/store/kiln/snapshots", f->dir);
+	char *a = xasprintf("%s/.new-0123456789abcdef", snaps);
+	char *b = xasprintf("%s/.new-fedcba9876543210", snaps);
+	char *lock = xasprintf("%s/lock", a);
+	char *create = xasprintf("%s/store/kiln/snapshots.lock", f->dir);
+	int fd;
+
+	must(snapshot_new(&s, &f->st, SNAPSHOT_COPY, NULL, 0, &err), &err);
+	snapshot_free(s);
+	assert_int_equal(mkdir(a, 0700), 0);
+	put_file(AT_FDCWD, lock, "");
+	assert_int_equal(mkdir(b, 0700), 0);
+	must(snapshot_new(&s, &f->st, SNAPSHOT_COPY, NULL, 0, &err), &err);
+	assert_int_equal(access(a, F_OK), -1);
+	assert_int_equal(access(b, F_OK), -1);
+	snapshot_free(s);
+
+	/* a creator on its way: the folder stays, and goes at the next sweep */
+	assert_int_equal(mkdir(b, 0700), 0);
+	fd = open(create, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_SH), 0);
+	must(snapshot_new(&s, &f->st, SNAPSHOT_COPY, NULL, 0, &err), &err);
+	snapshot_free(s);
+	snapshot_sweep(&f->st);
+	assert_int_equal(access(b, F_OK), 0);
+	close(fd);
+	snapshot_sweep(&f->st);
+	assert_int_equal(access(b, F_OK), -1);
+	check_no_snapshots(f);
+	free(snaps);
+	free(a);
+	free(b);
+	free(lock);
+	free(create);
+}
+
 /* A process of this namespace killed outright (a stage child) leaves its
  * overlay mounted here: snapshot_sweep unmounts and removes it, where
  * emptying it through the mount would fail; a live snapshot stays. */
@@ -996,6 +1043,7 @@ static int group(void)
 		cmocka_unit_test(test_scratch),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_sweep_stale),
+		cmocka_unit_test(test_sweep_new),
 		cmocka_unit_test(test_sweep_killed),
 		cmocka_unit_test(test_timing),
 	};
