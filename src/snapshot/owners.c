@@ -58,8 +58,11 @@ static int load_tables(struct snapshot *s, struct kerr *err)
 		return 0;
 	s->tables = xcalloc(s->lowers.n, sizeof(*s->tables));
 	for (size_t i = 0; i < s->lowers.n; i++) {
-		if (layer_owners_load(&s->tables[i], s->layersfd, s->lowers.v[i], err) < 0)
-			return kerr_wrap(err, "unpacked layer 'sha256:%s'", s->lowers.v[i]);
+		if (layer_owners_load(&s->tables[i], s->layersfd, s->lowers.v[i], err) < 0) {
+			kerr_wrap(err, "unpacked layer 'sha256:%s'", s->lowers.v[i]);
+			snapshot_tables_free(s);
+			return -1;
+		}
 		s->any_table |= s->tables[i].n > 0;
 	}
 	return 0;
@@ -71,6 +74,7 @@ void snapshot_tables_free(struct snapshot *s)
 		layer_owners_clear(&s->tables[i]);
 	free(s->tables);
 	s->tables = NULL;
+	s->any_table = false;
 }
 
 enum { LOWER_MISSING, LOWER_HOLDS, LOWER_HIDES };
