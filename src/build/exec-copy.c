@@ -641,7 +641,7 @@ static int unpack_archive(struct copy *c, int fd, const char *srel, const char *
 	cleanup_close int dfd = -1;
 	int r = 0;
 
-	dfd = path_mkdirs_in_root(c->dstfd, drel, 0755, err);
+	dfd = mkdirs_owned(c, drel, err);
 	if (dfd < 0)
 		return -1;
 	close(dfd);
@@ -654,6 +654,10 @@ static int unpack_archive(struct copy *c, int fd, const char *srel, const char *
 	eo.owners = &owners;
 	/* the snapshot is in a 0700 folder: setuid bits are safe there */
 	eo.setid_private = 1;
+	/* --chown owns what the archive holds too (BuildKit since 0.23) */
+	eo.force_owner = c->chown;
+	eo.force_uid = c->uid;
+	eo.force_gid = c->gid;
 	if (layer_extract_fd(dfd, fd, &eo, NULL, err) < 0) {
 		layer_owners_clear(&owners);
 		return kerr_wrap(err, "ADD %s", srel);

@@ -276,6 +276,10 @@ int layer_extract(int rootfd, struct layer_input *in, const struct layer_extract
 			/* the root itself belongs to whoever unpacks */
 			if (!strcmp(e.path, "."))
 				continue;
+			if (x.opts->force_owner) {
+				e.uid = x.opts->force_uid;
+				e.gid = x.opts->force_gid;
+			}
 			if (put_entry(&x, &e, err) < 0) {
 				r = -1;
 				break;

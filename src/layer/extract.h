@@ -45,10 +45,14 @@ struct layer_extract_opts {
 	 * bits stay on a file whose owner was not given, as on the image's
 	 * (the kernel then drops them as it would there, on a write) */
 	int setid_private;
+	/* every entry is owned by force_uid:force_gid, whatever the archive
+	 * says (ADD --chown of an archive, as BuildKit does it) */
+	int force_owner;
+	uint32_t force_uid, force_gid;
 };
 
 #define LAYER_EXTRACT_OPTS_INIT { LAYER_MERGE, 0, NULL, 0, NULL, 0, \
-	LAYER_INPUT_OPTS_INIT, TAR_LIMITS_INIT, 0, NULL, 0 }
+	LAYER_INPUT_OPTS_INIT, TAR_LIMITS_INIT, 0, NULL, 0, 0, 0, 0 }
 
 struct layer_extract_stats {
 	unsigned long long entries;

@@ -163,3 +163,28 @@ print(json.load(sys.stdin)[0]['RootFS']['Layers'][0][7:] + '.owners')")
 	rootfs_list single:1 | grep -E '^-rwsr-xr-x 1000/1000 .* \./tool$'
 	rootfs_list full:1 | grep -E '^-rwsr-xr-x 1000/1000 .* \./tool$'
 }
+
+@test "single id: ADD --chown owns what an archive holds, with either map, as BuildKit does" {
+	local a=$BATS_TEST_TMPDIR/add-root
+	mkdir -p "$a/pkg/sub"
+	echo tool > "$a/pkg/sub/bin"
+	tar --numeric-owner --owner=1234 --group=5678 --mtime=@0 -C "$a" -cf "$ctx/pkg.tar" ./pkg
+	dockerfile <<-'EOF'
+	FROM busybox
+	ADD --chown=1000:1000 pkg.tar /new/dir/
+	ADD pkg.tar /plain/
+	EOF
+	run kiln_single build --no-cache -t single:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run kiln build --no-cache -t full:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	rootfs_list single:1 > "$BATS_TEST_TMPDIR/single.list"
+	rootfs_list full:1 > "$BATS_TEST_TMPDIR/full.list"
+	diff "$BATS_TEST_TMPDIR/single.list" "$BATS_TEST_TMPDIR/full.list"
+	# the archive's entries and the directories ADD made take --chown's owner
+	for p in new/ new/dir/ new/dir/pkg/ new/dir/pkg/sub/ new/dir/pkg/sub/bin; do
+		grep -E " 1000/1000 .* \./$p\$" "$BATS_TEST_TMPDIR/full.list" || { echo "$p"; cat "$BATS_TEST_TMPDIR/full.list" | grep -E 'new|plain'; false; }
+	done
+	# without --chown the archive's own
+	grep -E " 1234/5678 .* \./plain/pkg/sub/bin\$" "$BATS_TEST_TMPDIR/full.list"
+}
