@@ -380,9 +380,34 @@ setup() {
 	EOF
 	run kiln build -t esc:1 "$ctx"
 	[ ! -e "$BATS_TEST_TMPDIR/outside/f" ]
-	if [ "$status" -eq 0 ]; then
-		rootfs_list esc:1 | grep -q "^-.* \.$BATS_TEST_TMPDIR/outside/f$"
-	fi
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	# the link resolves inside the root, where the file goes
+	rootfs_list esc:1 | grep -q "^-.* \.$BATS_TEST_TMPDIR/outside/f$"
+	rootfs_list esc:1 | grep -q "^l.* \./escape -> $BATS_TEST_TMPDIR/outside$"
+}
+
+@test "build: a COPY destination that is a symlink is written through inside the root, as BuildKit does" {
+	mkdir -p "$ctx/conf"
+	echo conf > "$ctx/conf/app.conf"
+	echo new > "$ctx/f"
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN mkdir -p /opt/app/etc && ln -s /opt/app/etc /etc/app && echo old > /opt/app/target && ln -s /opt/app/target /link && ln -s /opt/app/new /dangling && ln -s ../../../opt/app/etc /rel
+	COPY conf/ /etc/app/
+	COPY f /link
+	COPY f /dangling
+	COPY f /rel/g
+	EOF
+	run kiln build -t thru:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run rootfs_list thru:1
+	[[ "$output" =~ l[^$'\n']*\ \./etc/app\ -\>\ /opt/app/etc ]]
+	[[ "$output" =~ l[^$'\n']*\ \./link\ -\>\ /opt/app/target ]]
+	[[ "$output" =~ l[^$'\n']*\ \./dangling\ -\>\ /opt/app/new ]]
+	[ "$(rootfs_cat thru:1 /opt/app/etc/app.conf)" = conf ]
+	[ "$(rootfs_cat thru:1 /opt/app/target)" = new ]
+	[ "$(rootfs_cat thru:1 /opt/app/new)" = new ]
+	[ "$(rootfs_cat thru:1 /opt/app/etc/g)" = new ]
 }
 
 @test "build: multi-stage COPY --from a named stage" {
