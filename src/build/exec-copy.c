@@ -528,7 +528,7 @@ static int copy_entry(struct copy *c, int sfd, const struct stat *st, const char
 	int r;
 
 	if (exec_interrupted())
-		return kerr_errno(err, EINTR, "interrupted");
+		return exec_interrupt_err(err);
 	if (source_owner(c, srel, st, &own, err) < 0)
 		return -1;
 	if (S_ISDIR(st->st_mode)) {
