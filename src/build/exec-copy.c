@@ -107,12 +107,15 @@ static mode_t apply_chmod(const struct chmod_spec *c, mode_t mode, bool dir)
 		return c->mode;
 	for (p = c->sym; *p;) {
 		mode_t who = 0, bits = 0;
+		bool all = false;
 		char op;
 
+		/* setuid goes with u, setgid with g, sticky only with a (or
+		 * none): "o+t" does nothing, as in BuildKit */
 		for (; *p && strchr("ugoa", *p); p++)
-			who |= *p == 'u' ? 04700 : *p == 'g' ? 02070 : *p == 'o' ? 01007 : 07777;
+			who |= *p == 'u' ? 04700 : *p == 'g' ? 02070 : *p == 'o' ? 00007 : 07777;
 		if (!who)
-			who = 07777;
+			who = 07777, all = true;
 		op = *p++;
 		for (; *p && strchr("rwxXst", *p); p++) {
 			switch (*p) {
@@ -125,12 +128,15 @@ static mode_t apply_chmod(const struct chmod_spec *c, mode_t mode, bool dir)
 			}
 		}
 		bits &= who;
+		/* without a who, the umask (BuildKit's 022) holds bits back */
+		if (all)
+			bits &= ~(mode_t)022;
 		if (op == '+')
 			m |= bits;
 		else if (op == '-')
 			m &= ~bits;
 		else
-			m = (m & ~(who & 0777)) | bits;
+			m = (m & ~who) | bits;
 		if (*p == ',')
 			p++;
 	}

@@ -342,6 +342,8 @@ kiln: build: Dockerfile:3: RUN: process \"/bin/sh -c echo the-reason; false\" di
 	echo d > "$ctx/d/sub/file" && chmod 640 "$ctx/d/sub/file"
 	echo e > "$ctx/d/sub/run" && chmod 701 "$ctx/d/sub/run"
 	chmod 750 "$ctx/d/sub"
+	echo f > "$ctx/x6755" && chmod 6755 "$ctx/x6755"
+	echo g > "$ctx/r444" && chmod 444 "$ctx/r444"
 	dockerfile <<-'EOF'
 	FROM busybox
 	COPY --chmod=u+x,g-w,o=r f644 f602 /sym/
@@ -349,10 +351,15 @@ kiln: build: Dockerfile:3: RUN: process \"/bin/sh -c echo the-reason; false\" di
 	COPY --chmod=a+X f644 x744 /X/
 	COPY --chmod=a+X d /Xdir/
 	COPY --chmod=u+x,go+X f644 /Xorig/
+	COPY --chmod=u=rw,g=r x6755 /eq/
+	COPY --chmod=o+t,+w r444 /tw/
+	COPY --chmod=+t f644 /t/
 	EOF
 	run kiln build -t chmod:1 "$ctx"
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
-	run tree_of chmod:1 /sym /symdir/sub /X /Xdir/sub /Xorig/f644
+	run tree_of chmod:1 /sym /symdir/sub /X /Xdir/sub /Xorig/f644 /eq/x6755 /tw/r444 /t/f644
+	# "=" clears the who's setuid/setgid bit, "o+t" is nothing, a
+	# clause without a who keeps to the umask (022): "+w" is u+w
 	[ "$output" = "/X dir 0755
 /X/f644 file 0644
 /X/x744 file 0755
@@ -360,12 +367,15 @@ kiln: build: Dockerfile:3: RUN: process \"/bin/sh -c echo the-reason; false\" di
 /Xdir/sub/file file 0640
 /Xdir/sub/run file 0711
 /Xorig/f644 file 0744
+/eq/x6755 file 0645
 /sym dir 0755
 /sym/f602 file 0704
 /sym/f644 file 0744
 /symdir/sub dir 0754
 /symdir/sub/file file 0744
-/symdir/sub/run file 0704" ] || { echo "$output"; false; }
+/symdir/sub/run file 0704
+/t/f644 file 1644
+/tw/r444 file 0644" ] || { echo "$output"; false; }
 	# (the top of "COPY d /symdir/" is left out: BuildKit changed what
 	# --chmod does to it between releases, moby/buildkit#4945 and #5943)
 }
