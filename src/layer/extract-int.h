@@ -3,6 +3,7 @@
 #ifndef KILN_LAYER_EXTRACT_INT_H
 #define KILN_LAYER_EXTRACT_INT_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "layer/extract.h"
@@ -40,6 +41,7 @@ struct extract {
 	uid_t euid;
 	gid_t egid;
 	int warned_dev, warned_xattr, warned_suid, warned_chown;
+	bool wh_files;		/* WHITEOUT_AS_FILES was made */
 	char *buf;		/* file content in transit */
 };
 

@@ -19,6 +19,11 @@
 
 #define WHITEOUT_PREFIX ".wh."
 #define WHITEOUT_OPAQUE ".wh..wh..opq"
+/* at the top of an unpacked layer whose whiteouts are ".wh." files (a
+ * filesystem that holds neither 0/0 devices nor user xattrs): overlayfs
+ * cannot take it as a lower. No tar entry can make it (aufs' names are
+ * skipped). */
+#define WHITEOUT_AS_FILES ".wh..wh..kiln"
 
 struct tar_xattr {
 	char *name;

@@ -138,26 +138,65 @@ static int merge_whiteout(struct extract *x, int parentfd, const char *dirpath,
 	return r;
 }
 
-/* overlay mode: the markers overlayfs reads with userxattr */
-static int overlay_whiteout(int parentfd, const char *dirpath, const char *name, int opaque,
-			    struct kerr *err)
+/* errors of a filesystem that cannot hold overlayfs's markers: an
+ * overlayfs store (a rootless container's root), FUSE */
+static bool marker_refused(int e)
 {
+	return e == EPERM || e == EOPNOTSUPP || e == EINVAL || e == EACCES;
+}
+
+/* the marker as the layer tar has it, an empty file, and once per layer
+ * the note at its top that says so */
+static int whiteout_file(struct extract *x, int parentfd, const char *dirpath,
+			 const char *file, struct kerr *err)
+{
+	int fd = openat(parentfd, file, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0);
+
+	if (fd < 0)
+		return kerr_errno(err, errno, "cannot create the whiteout '%s/%s'", dirpath, file);
+	close(fd);
+	if (!x->wh_files) {
+		fd = openat(x->rootfd, WHITEOUT_AS_FILES, O_WRONLY | O_CREAT | O_NOFOLLOW |
+			    O_CLOEXEC, 0);
+		if (fd < 0)
+			return kerr_errno(err, errno, "cannot create '%s'", WHITEOUT_AS_FILES);
+		close(fd);
+		x->wh_files = true;
+		log_debug("this filesystem holds no overlay whiteouts: kept as files");
+	}
+	return 0;
+}
+
+/* overlay mode: the markers overlayfs reads with userxattr, or, where the
+ * filesystem refuses them, the tar's own ".wh." files (a copy snapshot
+ * reads both; overlayfs cannot run on such a filesystem anyway) */
+static int overlay_whiteout(struct extract *x, int parentfd, const char *dirpath,
+			    const char *name, int opaque, struct kerr *err)
+{
+	cleanup_free char *file = NULL;
 	cleanup_close int fd = -1;
 	struct stat st;
 
 	if (opaque) {
 		fd = openat(parentfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0 || fsetxattr(fd, "user.overlay.opaque", "y", 1, 0) < 0)
+		if (fd < 0)
+			return kerr_errno(err, errno, "cannot open '%s'", dirpath);
+		if (fsetxattr(fd, "user.overlay.opaque", "y", 1, 0) == 0)
+			return 0;
+		if (!marker_refused(errno))
 			return kerr_errno(err, errno, "cannot mark '%s' opaque", dirpath);
-		return 0;
+		return whiteout_file(x, parentfd, dirpath, WHITEOUT_OPAQUE, err);
 	}
 	if (!fstatat(parentfd, name, &st, AT_SYMLINK_NOFOLLOW) &&
 	    remove_at(parentfd, name, NULL, name, err) < 0)
 		return -1;
-	if (mknodat(parentfd, name, S_IFCHR | 0, makedev(0, 0)) < 0)
+	if (!x->wh_files && mknodat(parentfd, name, S_IFCHR | 0, makedev(0, 0)) == 0)
+		return 0;
+	if (!x->wh_files && !marker_refused(errno))
 		return kerr_errno(err, errno, "cannot create the whiteout of '%s/%s'", dirpath,
 				  name);
-	return 0;
+	file = xasprintf("%s%s", WHITEOUT_PREFIX, name);
+	return whiteout_file(x, parentfd, dirpath, file, err);
 }
 
 int wh_check(const struct tar_entry *e, const char *name, struct kerr *err)
@@ -186,6 +225,6 @@ int wh_apply(struct extract *x, const struct tar_entry *e, int parentfd,
 	(void)e;
 	x->stats->whiteouts++;
 	if (x->opts->mode == LAYER_OVERLAY)
-		return overlay_whiteout(parentfd, dirpath, victim, opaque, err);
+		return overlay_whiteout(x, parentfd, dirpath, victim, opaque, err);
 	return merge_whiteout(x, parentfd, dirpath, victim, opaque, err);
 }

@@ -312,11 +312,29 @@ static int copy_special(struct copy *c, int srcdir, int dstdir, const char *name
 
 static int copy_dir(struct copy *c, int srcfd, int dstfd, struct kerr *err);
 
-static bool is_opaque(int fd)
+bool snapshot_is_opaque(int fd)
 {
 	char v[2];
 
-	return fgetxattr(fd, "user.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y';
+	if (fgetxattr(fd, "user.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y')
+		return true;
+	return !faccessat(fd, WHITEOUT_OPAQUE, F_OK, AT_SYMLINK_NOFOLLOW);
+}
+
+bool snapshot_is_whiteout(int dirfd, const char *name, const struct stat *st)
+{
+	cleanup_free char *file = NULL;
+
+	if (st && S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0))
+		return true;
+	file = xasprintf("%s%s", WHITEOUT_PREFIX, name);
+	return !faccessat(dirfd, file, F_OK, AT_SYMLINK_NOFOLLOW);
+}
+
+/* ".wh.NAME", ".wh..wh..opq", WHITEOUT_AS_FILES: markers, not files */
+static bool marker_name(const char *name)
+{
+	return !strncmp(name, WHITEOUT_PREFIX, strlen(WHITEOUT_PREFIX));
 }
 
 static int copy_directory(struct copy *c, int srcdir, int dstdir, const char *name,
@@ -334,7 +352,7 @@ static int copy_directory(struct copy *c, int srcdir, int dstdir, const char *na
 	if (dst < 0)
 		return kerr_errno(err, errno, "cannot open '%s'", c->path.buf);
 	/* an opaque directory hides what the layers below put in it */
-	if (exists && is_opaque(src) && empty_dir(dst, c->path.buf, err) < 0)
+	if (exists && snapshot_is_opaque(src) && empty_dir(dst, c->path.buf, err) < 0)
 		return -1;
 	if (copy_dir(c, src, dst, err) < 0)
 		return -1;
@@ -389,23 +407,36 @@ static int copy_dir(struct copy *c, int srcfd, int dstfd, struct kerr *err)
 		return kerr_errno(err, errno, "cannot read '%s' in layer %s",
 				  base ? c->path.buf : ".", c->what);
 	}
-	rewinddir(d);
-	while ((errno = 0, de = readdir(d))) {
-		int r;
+	/* whiteouts kept as ".wh." files hide what the layers below have,
+	 * not what this one puts back: they go first */
+	for (int pass = 0; pass < 2; pass++) {
+		rewinddir(d);
+		while ((errno = 0, de = readdir(d))) {
+			const char *name = de->d_name;
+			int r = 0;
 
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (base)
-			strbuf_addch(&c->path, '/');
-		strbuf_addstr(&c->path, de->d_name);
-		r = copy_entry(c, srcfd, dstfd, de->d_name, err);
-		strbuf_setlen(&c->path, base);
-		if (r < 0)
-			return -1;
+			if (!strcmp(name, ".") || !strcmp(name, ".."))
+				continue;
+			if (marker_name(name) != !pass)
+				continue;
+			if (base)
+				strbuf_addch(&c->path, '/');
+			strbuf_addstr(&c->path, name);
+			if (!pass) {
+				name += strlen(WHITEOUT_PREFIX);
+				if (strncmp(name, WHITEOUT_PREFIX, strlen(WHITEOUT_PREFIX)))
+					r = snapshot_remove_tree(dstfd, name, err);
+			} else {
+				r = copy_entry(c, srcfd, dstfd, name, err);
+			}
+			strbuf_setlen(&c->path, base);
+			if (r < 0)
+				return -1;
+		}
+		if (errno)
+			return kerr_errno(err, errno, "cannot read '%s' in layer %s",
+					  base ? c->path.buf : ".", c->what);
 	}
-	if (errno)
-		return kerr_errno(err, errno, "cannot read '%s' in layer %s",
-				  base ? c->path.buf : ".", c->what);
 	return 0;
 }
 

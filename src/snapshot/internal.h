@@ -4,9 +4,11 @@
 #define KILN_SNAPSHOT_INTERNAL_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 
 #include "layer/diff.h"
 #include "layer/owners.h"
+#include "layer/tar.h"
 #include "snapshot/snapshot.h"
 #include "util/strvec.h"
 
@@ -47,6 +49,12 @@ int snapshot_overlay_mount(struct snapshot *s, const char *const *diff_ids, size
 extern int snapshot_force_mount2;
 
 /* copy.c */
+/* An unpacked layer marks what it hides from the layers below as
+ * overlayfs does (a 0/0 character device, user.overlay.opaque), or, on a
+ * filesystem that holds neither, as the layer tar does (".wh.NAME" and
+ * ".wh..wh..opq" files, WHITEOUT_AS_FILES at its top). These read both. */
+bool snapshot_is_whiteout(int dirfd, const char *name, const struct stat *st);
+bool snapshot_is_opaque(int dirfd);
 /* applies the unpacked layer at srcfd (overlay-lower form) onto dstfd */
 int snapshot_copy_layer(int srcfd, int dstfd, const char *what, struct kerr *err);
 /* rm -rf of parentfd/name, never following a symlink */

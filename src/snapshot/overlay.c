@@ -205,6 +205,11 @@ int snapshot_overlay_mount(struct snapshot *s, const char *const *diff_ids, size
 		lower[i] = open_dir(s->layersfd, hex, "unpacked layer", err);
 		if (lower[i] < 0)
 			goto out;
+		if (!faccessat(lower[i], WHITEOUT_AS_FILES, F_OK, AT_SYMLINK_NOFOLLOW)) {
+			kerr_set(err, "overlayfs: layer 'sha256:%s' keeps its whiteouts as files "
+				 "(this filesystem holds no overlay whiteouts)", hex);
+			goto out;
+		}
 	}
 	/* FROM scratch: overlayfs needs a lower, an empty one will do */
 	if (!n) {

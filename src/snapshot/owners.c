@@ -79,13 +79,6 @@ void snapshot_tables_free(struct snapshot *s)
 
 enum { LOWER_MISSING, LOWER_HOLDS, LOWER_HIDES };
 
-/* user.overlay.opaque="y": the lowers' contents stop here */
-static bool opaque(int fd)
-{
-	char v[2];
-
-	return fgetxattr(fd, "user.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y';
-}
 
 /*
  * What the unpacked layer hex says of path: holds it, hides it from the
@@ -111,7 +104,8 @@ static int lower_says(int layersfd, const char *hex, const char *path, int *said
 		*slash = 0;
 		next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT) {
-			*said = stop ? LOWER_HIDES : LOWER_MISSING;
+			*said = stop || snapshot_is_whiteout(fd, name, NULL) ? LOWER_HIDES
+									 : LOWER_MISSING;
 			return 0;
 		}
 		if (next < 0 && (errno == ENOTDIR || errno == ELOOP)) {
@@ -123,16 +117,17 @@ static int lower_says(int layersfd, const char *hex, const char *path, int *said
 					  copy, hex);
 		close(fd);
 		fd = next;
-		stop |= opaque(fd);
+		stop |= snapshot_is_opaque(fd);
 	}
 	if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno != ENOENT)
 			return kerr_errno(err, errno, "cannot stat '%s' in unpacked layer 'sha256:%s'",
 					  path, hex);
-		*said = stop ? LOWER_HIDES : LOWER_MISSING;
+		*said = stop || snapshot_is_whiteout(fd, name, NULL) ? LOWER_HIDES
+								 : LOWER_MISSING;
 		return 0;
 	}
-	*said = S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0) ? LOWER_HIDES : LOWER_HOLDS;
+	*said = snapshot_is_whiteout(fd, name, &st) ? LOWER_HIDES : LOWER_HOLDS;
 	return 0;
 }
 

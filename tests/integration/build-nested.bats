@@ -3,7 +3,9 @@
 # (unshare -r, as in a rootless container): fewer ids than a subordinate
 # range, setgroups denied, and a store on overlayfs, which overlayfs will
 # not take as an upper dir, so snapshots fall back to copies, said in one
-# line, with the same image as the overlay snapshotter gives.
+# line, with the same image as the overlay snapshotter gives. overlayfs
+# there holds neither whiteout devices nor user.overlay xattrs either, so
+# the layer cache keeps whiteouts as the tar's ".wh." files.
 
 load helpers
 load build
@@ -33,19 +35,27 @@ nested_kiln() {
 @test "nested: as root of an unprivileged namespace on overlayfs, kiln copies layers and builds the same image" {
 	dockerfile <<-'EOF'
 	FROM busybox
-	RUN mkdir -p /app && echo built > /app/out && id -u > /app/uid
+	RUN mkdir -p /app/gone && echo built > /app/out && id -u > /app/uid && rm /bin/true && echo x > /app/gone/x
+	RUN rm -r /app/gone && mkdir /app/gone && echo y > /app/gone/y
 	COPY Dockerfile /app/
+	RUN ! test -e /bin/true && ls /app/gone > /app/seen
 	EOF
 	run nested_kiln build --iidfile "$BATS_TEST_TMPDIR/nested.iid" "$ctx"
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	[ "$(grep -c 'overlayfs is not available' <<<"$output")" -eq 1 ]
 	[[ "$output" == *"copying layers instead"* ]]
 	[[ "$output" == *"root of a user namespace that holds 1 ids"* ]]
+	# (the store lives in the overlay's upper dir once the namespace is gone)
+	compgen -G "$BATS_TEST_TMPDIR/ovl/u/store/kiln/layers*/*/.wh..wh..kiln" >/dev/null
+	compgen -G "$BATS_TEST_TMPDIR/ovl/u/store/kiln/layers*/*/bin/.wh.true" >/dev/null
+	# (an opaque directory's xattr it holds, escaped, on kernels since 6.7)
 	# the same build with the full map and overlay snapshots
 	export KILN_ROOT=$BATS_TEST_TMPDIR/store
 	kiln import "$BATS_FILE_TMPDIR/busybox-base.tar" busybox >/dev/null
 	run kiln build --snapshotter overlay --iidfile "$BATS_TEST_TMPDIR/plain.iid" -t plain:1 "$ctx"
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	[ "$(rootfs_cat plain:1 /app/uid)" = 0 ]
+	# a whiteout and an opaque directory, which that store keeps as files
+	[ "$(rootfs_cat plain:1 /app/seen)" = y ]
 	[ "$(cat "$BATS_TEST_TMPDIR/nested.iid")" = "$(cat "$BATS_TEST_TMPDIR/plain.iid")" ]
 }

@@ -16,7 +16,9 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1021,6 +1023,87 @@ static void test_timing(void **state)
 	check_no_snapshots(f);
 }
 
+static int must_fd(int fd)
+{
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* rewrites an unpacked layer as a filesystem without whiteout devices or
+ * user xattrs leaves it: ".wh." files for both, the note at the top */
+static void to_files_form(int dirfd, bool top)
+{
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = fdopendir(fd);
+	struct dirent *de;
+	struct stat self;
+	char v[2];
+
+	assert_non_null(d);
+	assert_int_equal(fstat(dirfd, &self), 0);
+	if (fgetxattr(dirfd, "user.overlay.opaque", v, sizeof(v)) == 1) {
+		assert_int_equal(fremovexattr(dirfd, "user.overlay.opaque"), 0);
+		close(must_fd(openat(dirfd, WHITEOUT_OPAQUE, O_WRONLY | O_CREAT | O_CLOEXEC, 0)));
+	}
+	if (top)
+		close(must_fd(openat(dirfd, WHITEOUT_AS_FILES, O_WRONLY | O_CREAT | O_CLOEXEC, 0)));
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		assert_int_equal(fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW), 0);
+		if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+			char *wh = xasprintf(".wh.%s", de->d_name);
+
+			assert_int_equal(unlinkat(dirfd, de->d_name, 0), 0);
+			close(must_fd(openat(dirfd, wh, O_WRONLY | O_CREAT | O_CLOEXEC, 0)));
+			free(wh);
+		} else if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			assert_true(sub >= 0);
+			to_files_form(sub, false);
+			close(sub);
+		}
+	}
+	closedir(d);
+	/* as the extractor leaves it: times set after the entries */
+	assert_int_equal(futimens(dirfd, (struct timespec[2]){ self.st_atim, self.st_mtim }), 0);
+}
+
+/* layers that keep whiteouts as files merge alike in a copy, and
+ * overlayfs refuses them (auto then copies) */
+static void test_whiteouts_as_files(void **state)
+{
+	struct fx *f = need(state);
+	struct kerr err = KERR_INIT;
+	struct snapshot *s = NULL;
+	const char *v[3];
+
+	for (int i = 0; i < 3; i++) {
+		char *p = xasprintf("%s/store/" LAYERS "/%s", f->dir, f->b[i].diff_id + 7);
+		int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		assert_true(fd >= 0);
+		to_files_form(fd, true);
+		close(fd);
+		free(p);
+	}
+	must(snapshot_new(&s, &f->st, SNAPSHOT_COPY, ids_of(f, v), 3, &err), &err);
+	check_merged(s);
+	assert_false(exists_at(snapshot_rootfd(s), WHITEOUT_AS_FILES));
+	snapshot_free(s);
+	assert_int_equal(snapshot_new(&s, &f->st, SNAPSHOT_OVERLAY, ids_of(f, v), 3, &err), -1);
+	assert_non_null(strstr(err.msg, "keeps its whiteouts as files"));
+	kerr_clear(&err);
+	must(snapshot_new(&s, &f->st, SNAPSHOT_AUTO, ids_of(f, v), 3, &err), &err);
+	assert_int_equal(snapshot_kind_of(s), SNAPSHOT_COPY);
+	check_merged(s);
+	snapshot_free(s);
+	check_no_snapshots(f);
+}
+
 static int setup_userns(void **state)
 {
 	userns_ok = enter_userns(userns_why, sizeof(userns_why)) == 0;
@@ -1046,6 +1129,8 @@ static int group(void)
 		cmocka_unit_test(test_sweep_new),
 		cmocka_unit_test(test_sweep_killed),
 		cmocka_unit_test(test_timing),
+		/* last: it rewrites the fixture's layers */
+		cmocka_unit_test(test_whiteouts_as_files),
 	};
 
 	return cmocka_run_group_tests_name("snapshot", tests, setup_userns, fx_teardown);
