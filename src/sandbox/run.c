@@ -304,7 +304,7 @@ void sandbox_status_str(const struct sandbox_status *st, char *buf, size_t len)
 	else if (st->signal)
 		snprintf(buf, len, "killed by signal %d", st->signal);
 	else
-		snprintf(buf, len, "exit code %d", st->exit_code);
+		snprintf(buf, len, "exit code: %d", st->exit_code);
 }
 
 /* fork, relay, wait: everything between the prepared root and its clean-up */

@@ -132,7 +132,7 @@ struct sandbox_status {
 int sandbox_run(const struct sandbox_spec *spec, struct sandbox_status *st,
 		struct kerr *err);
 
-/* "exit code 2", "killed by signal 9 (SIGKILL)" */
+/* "exit code: 2" (BuildKit's words), "killed by signal 9 (SIGKILL)" */
 void sandbox_status_str(const struct sandbox_status *st, char *buf, size_t len);
 
 /* set by the SIGINT/SIGTERM handler sandbox_run installs; checked by

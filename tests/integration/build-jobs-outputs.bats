@@ -213,7 +213,7 @@ stop_while_preparing() {
 	wait_exit "$pid"
 	[ "$st" -eq 1 ] || { echo "status $st"; cat "$BATS_TEST_TMPDIR/err"; false; }
 	[ "$(grep -c '^kiln: ' "$BATS_TEST_TMPDIR/err")" -eq 1 ]
-	[[ "$(tail -n 1 "$BATS_TEST_TMPDIR/err")" == "kiln: build: Dockerfile:2: RUN: "*"exit code 1" ]]
+	[[ "$(tail -n 1 "$BATS_TEST_TMPDIR/err")" == "kiln: build: Dockerfile:2: RUN: "*"exit code: 1" ]]
 	assert_clean
 	cmp "$KILN_ROOT/index.json" "$BATS_TEST_TMPDIR/index.before"
 }
@@ -230,7 +230,7 @@ stop_while_preparing() {
 	EOF
 	run kiln build --jobs 2 "$ctx"
 	[ "$status" -eq 1 ]
-	[[ "${lines[-1]}" == "kiln: build: Dockerfile:2: RUN: "*"exit code 1" ]]
+	[[ "${lines[-1]}" == "kiln: build: Dockerfile:2: RUN: "*"exit code: 1" ]]
 	assert_clean
 }
 

@@ -331,7 +331,7 @@ for m in json.load(open(sys.argv[1]))["manifests"]:
 	run kiln build --progress=quiet "$ctx"
 	[ "$status" -eq 1 ]
 	[ "$output" = "#3 the-reason
-kiln: build: Dockerfile:3: RUN: process \"/bin/sh -c echo the-reason; false\" did not complete successfully: exit code 1" ] || { echo "$output"; false; }
+kiln: build: Dockerfile:3: RUN: process \"/bin/sh -c echo the-reason; false\" did not complete successfully: exit code: 1" ] || { echo "$output"; false; }
 }
 
 @test "sandbox: COPY --chmod with symbolic clauses gives one mode per file and directory, X as BuildKit reads it" {

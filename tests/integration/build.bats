@@ -132,7 +132,7 @@ setup() {
 	EOF
 	run kiln build -t fail:1 "$ctx"
 	[ "$status" -eq 1 ]
-	[[ "${lines[-1]}" == "kiln: build: Dockerfile:3: RUN: process \"/bin/sh -c echo doomed; exit 3\" did not complete successfully: exit code 3" ]]
+	[[ "${lines[-1]}" == "kiln: build: Dockerfile:3: RUN: process \"/bin/sh -c echo doomed; exit 3\" did not complete successfully: exit code: 3" ]]
 	run kiln images
 	[[ "$output" != *fail* ]]
 }
@@ -916,7 +916,7 @@ assert c['history'][-1]['created'] == c['created'], c['history']"
 	EOF
 	run kiln build -j 2 "$ctx"
 	[ "$status" -eq 1 ]
-	[[ "${lines[-1]}" == "kiln: build: Dockerfile:2: RUN: "*"exit code 5" ]]
+	[[ "${lines[-1]}" == "kiln: build: Dockerfile:2: RUN: "*"exit code: 5" ]]
 }
 
 @test "build: with only the caller's id, COPY --chown is still recorded in the layer" {

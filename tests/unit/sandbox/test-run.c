@@ -320,7 +320,7 @@ static void test_status_str(void **state)
 
 	(void)state;
 	sandbox_status_str(&a, buf, sizeof(buf));
-	assert_string_equal(buf, "exit code 2");
+	assert_string_equal(buf, "exit code: 2");
 	sandbox_status_str(&b, buf, sizeof(buf));
 	assert_string_equal(buf, "killed by signal 9 (SIGKILL)");
 	sandbox_status_str(&c, buf, sizeof(buf));
