@@ -42,6 +42,7 @@ struct extract {
 	gid_t egid;
 	int warned_dev, warned_xattr, warned_suid, warned_chown;
 	bool wh_files;		/* WHITEOUT_AS_FILES was made */
+	bool again;		/* the entry at hand names a path made before */
 	char *buf;		/* file content in transit */
 };
 

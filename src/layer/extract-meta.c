@@ -210,6 +210,16 @@ int meta_dir(struct extract *x, int parentfd, const char *name,
 	if (e->nxattrs)
 		fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	set_xattrs(x, fd, e);
+	/* a directory the layer names twice takes the later entry's mode
+	 * and time, as tar does; its fix keeps its place (before what the
+	 * directory holds, so applied after it) */
+	for (size_t i = x->nfix; x->again && i-- > 0;)
+		if (!x->fix[i].restore && !strcmp(x->fix[i].path, e->path)) {
+			x->fix[i].mode = e->mode & 07777;
+			x->fix[i].mtime = e->mtime;
+			x->fix[i].nsec = e->mtime_nsec;
+			return 0;
+		}
 	add_fix(x, e->path, e->mode & 07777, e);
 	return 0;
 }

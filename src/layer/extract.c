@@ -223,6 +223,7 @@ static int put_entry(struct extract *x, const struct tar_entry *e, struct kerr *
 	pfd = open_parent(x, dirpath, err);
 	if (pfd < 0)
 		return kerr_wrap(err, "'%s'", e->path);
+	x->again = pathset_has(x->made, e->path);
 	pathset_add(x->made, e->path);
 	/* an owner refused at this path goes with what stood there */
 	if (x->refused && pathset_has(x->refused, e->path))

@@ -423,6 +423,25 @@ static void test_replace(void **state)
 	strbuf_release(&tar);
 }
 
+/* a directory named twice takes the later entry's mode, as tar does */
+static void test_dir_twice(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf tar = STRBUF_INIT;
+
+	tb_typed(&tar, TAR_DIR, "t", NULL, 0700);
+	tb_typed(&tar, TAR_DIR, "t/in", NULL, 0755);
+	tb_file(&tar, "t/in/f", "f");
+	tb_typed(&tar, TAR_DIR, "t", NULL, 0751);
+	tb_typed(&tar, TAR_DIR, "t/in", NULL, 0555);
+	tb_end(&tar);
+	extract_ok(f, &tar, NULL, NULL);
+	assert_int_equal(lst(f, "t").st_mode & 07777, 0751);
+	assert_int_equal(lst(f, "t/in").st_mode & 07777, 0555);
+	assert_true(S_ISREG(lst(f, "t/in/f").st_mode));
+	strbuf_release(&tar);
+}
+
 static void test_hardlinks(void **state)
 {
 	struct fx *f = *state;
@@ -996,6 +1015,7 @@ int main(void)
 		T(test_merge_opaque_keeps_own),
 		T(test_overlay_mode),
 		T(test_replace),
+		T(test_dir_twice),
 		T(test_hardlinks),
 		T(test_readonly_lower),
 		T(test_lower_symlinks_openat2),
