@@ -34,7 +34,7 @@ static int write_rootfs(struct store *st, const struct store_image *img, const c
 	rootfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	r = rootfd < 0 ? kerr_errno(err, errno, "cannot open '%s'", tmp) : 0;
 	if (r >= 0)
-		r = store_rootfs_unpack(st, img, rootfd, err);
+		r = store_rootfs_unpack(st, img, rootfd, true, err);
 	if (r >= 0)
 		r = store_rootfs_export(st, img, rootfd, fd, err);
 	if (rootfd >= 0)

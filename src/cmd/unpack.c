@@ -66,7 +66,7 @@ int cmd_unpack(int argc, char **argv, struct kerr *err)
 	if (r >= 0)
 		r = rootfd = open_dir(argv[1], &created, err);
 	if (r >= 0)
-		r = store_rootfs_unpack(&st, &img, rootfd, err);
+		r = store_rootfs_unpack(&st, &img, rootfd, false, err);
 	/* what we created goes again; a DIR the user made stays */
 	if (r < 0 && created)
 		store_rootfs_remove(AT_FDCWD, argv[1]);

@@ -32,7 +32,7 @@ int store_rootfs_load(struct store *st, const char *name, struct store_image *im
 }
 
 int store_rootfs_unpack(struct store *st, const struct store_image *img, int rootfd,
-			struct kerr *err)
+			bool private, struct kerr *err)
 {
 	const struct oci_manifest *m = &img->manifest;
 	struct layer_extract_opts o = LAYER_EXTRACT_OPTS_INIT;
@@ -42,6 +42,7 @@ int store_rootfs_unpack(struct store *st, const struct store_image *img, int roo
 				img->config.diff_ids.n);
 	/* ownership from the archive only where we may give it away */
 	o.chown = geteuid() == 0;
+	o.setid_private = private;
 	for (size_t i = 0; i < m->nlayers; i++) {
 		cleanup_close int fd = store_blob_open(st, m->layers[i].digest, err);
 

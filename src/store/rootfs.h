@@ -3,6 +3,8 @@
 #ifndef KILN_STORE_ROOTFS_H
 #define KILN_STORE_ROOTFS_H
 
+#include <stdbool.h>
+
 #include "image/platform.h"
 #include "store/store.h"
 
@@ -22,9 +24,11 @@ int store_rootfs_import(struct store *st, int fd, const struct store_import_opts
 			char id[DIGEST_STR_LEN], struct kerr *err);
 
 /* Applies img's layers in order onto the directory rootfd (merge mode, each
- * blob's digest and diff_id checked); the caller holds the store. */
+ * blob's digest and diff_id checked); the caller holds the store. private:
+ * nobody else can reach rootfd (a 0700 scratch dir), so setuid/setgid bits
+ * stay on files not owned as the image says, with no warning. */
 int store_rootfs_unpack(struct store *st, const struct store_image *img, int rootfd,
-			struct kerr *err);
+			bool private, struct kerr *err);
 
 /* The tree unpacked at rootfd from img as one uncompressed tar into out.
  * Run by a user who is not root, the owners and modes (setuid too) are the
