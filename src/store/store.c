@@ -49,15 +49,18 @@ int store_open(struct store *st, struct kerr *err)
 	return store_open_root(st, root, err);
 }
 
-static int open_dir(int dirfd, const char *name, const char *root, struct kerr *err)
+/* dirfd/name, made when missing; in is its folder in the store ("kiln/")
+ * for messages */
+static int open_dir(int dirfd, const char *name, const char *root, const char *in,
+		    struct kerr *err)
 {
 	int fd;
 
 	if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
-		return kerr_errno(err, errno, "cannot create '%s/%s'", root, name);
+		return kerr_errno(err, errno, "cannot create '%s/%s%s'", root, in, name);
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return kerr_errno(err, errno, "cannot open '%s/%s'", root, name);
+		return kerr_errno(err, errno, "cannot open '%s/%s%s'", root, in, name);
 	return fd;
 }
 
@@ -113,11 +116,11 @@ int store_open_root(struct store *st, const char *root, struct kerr *err)
 		kerr_errno(err, errno, "cannot open the store '%s'", root);
 		goto out_close;
 	}
-	if ((blobs = open_dir(st->dirfd, "blobs", root, err)) < 0 ||
-	    (st->blobsfd = open_dir(blobs, "sha256", root, err)) < 0 ||
-	    (st->kilnfd = open_dir(st->dirfd, "kiln", root, err)) < 0 ||
-	    (st->ingestfd = open_dir(st->kilnfd, "ingest", root, err)) < 0 ||
-	    (st->layersfd = open_dir(st->kilnfd, "layers", root, err)) < 0 ||
+	if ((blobs = open_dir(st->dirfd, "blobs", root, "", err)) < 0 ||
+	    (st->blobsfd = open_dir(blobs, "sha256", root, "blobs/", err)) < 0 ||
+	    (st->kilnfd = open_dir(st->dirfd, "kiln", root, "", err)) < 0 ||
+	    (st->ingestfd = open_dir(st->kilnfd, "ingest", root, "kiln/", err)) < 0 ||
+	    (st->layersfd = open_dir(st->kilnfd, "layers", root, "kiln/", err)) < 0 ||
 	    init_files(st, err) < 0)
 		goto out_close;
 	return 0;
@@ -200,7 +203,8 @@ int store_layers_dirfd(struct store *st, enum store_layers kind, struct kerr *er
 		return kerr_errno(err, errno, "cannot create '%s/%s'", st->root,
 				  store_layers_name(kind));
 	if (st->single_layersfd < 0)
-		st->single_layersfd = open_dir(st->kilnfd, layers_dirs[kind], st->root, err);
+		st->single_layersfd = open_dir(st->kilnfd, layers_dirs[kind], st->root, "kiln/",
+					       err);
 	return st->single_layersfd;
 }
 
