@@ -684,6 +684,8 @@ int build_run(const struct build_opts *o, char id[DIGEST_STR_LEN], struct kerr *
 					   "type=oci or type=docker", o->outputs.v[i]);
 				goto out;
 			}
+	if (output_check(o, err) < 0)
+		goto out;
 	if (context_open(&b.ctx, o->context, o->dockerfile, err) < 0 ||
 	    read_dockerfile(&b, &text, err) < 0)
 		goto out;

@@ -229,6 +229,9 @@ int cache_put(struct build *b, const unsigned char key[SHA256_LEN],
 /* writes config and manifest blobs for ss; id gets the config digest */
 int output_commit(struct build *b, struct stage_state *ss, char id[DIGEST_STR_LEN],
 		  struct oci_descriptor *manifest, struct kerr *err);
+/* the -o outputs make sense (a type kiln writes, its options), before
+ * anything is built */
+int output_check(const struct build_opts *o, struct kerr *err);
 /* -t names, --iidfile, -o outputs */
 int output_deliver(struct build *b, struct stage_state *ss, const char *id,
 		   const struct oci_descriptor *manifest, struct kerr *err);

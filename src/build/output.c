@@ -80,7 +80,7 @@ static int parse_output(const char *spec, char **type, char **dest, int *tar, st
 				break;
 			}
 			strvec_clear(&parts);
-			return kerr_input(err, "-o %s: expected key=value pairs", spec);
+			goto bad;
 		}
 		*eq = 0;
 		if (!strcmp(parts.v[i], "type")) {
@@ -93,10 +93,8 @@ static int parse_output(const char *spec, char **type, char **dest, int *tar, st
 			*tar = !strcmp(eq + 1, "true") ? 1 : !strcmp(eq + 1, "false") ? 0 : -2;
 			if (*tar == -2) {
 				kerr_input(err, "-o %s: tar= is true or false", spec);
-				free(*type);
-				free(*dest);
 				strvec_clear(&parts);
-				return -1;
+				goto fail;
 			}
 		}
 	}
@@ -104,8 +102,38 @@ static int parse_output(const char *spec, char **type, char **dest, int *tar, st
 	if (!*type)
 		*type = xstrdup("local");
 	if (!*dest) {
-		free(*type);
-		return kerr_input(err, "-o %s: dest= is missing", spec);
+		kerr_input(err, "-o %s: dest= is missing", spec);
+		goto fail;
+	}
+	return 0;
+bad:
+	kerr_input(err, "-o %s: expected key=value pairs", spec);
+fail:
+	/* nothing for the caller to free */
+	free(*type);
+	free(*dest);
+	*type = *dest = NULL;
+	return -1;
+}
+
+int output_check(const struct build_opts *o, struct kerr *err)
+{
+	for (size_t i = 0; i < o->outputs.n; i++) {
+		cleanup_free char *type = NULL, *dest = NULL;
+		bool archive;
+		int tar;
+
+		if (parse_output(o->outputs.v[i], &type, &dest, &tar, err) < 0)
+			return -1;
+		archive = !strcmp(type, "oci") || !strcmp(type, "docker");
+		if (!archive && strcmp(type, "tar") && strcmp(type, "local"))
+			return kerr_input(err, "-o type=%s: kiln writes oci, docker, tar and local",
+					  type);
+		if (tar >= 0 && strcmp(type, "oci"))
+			return kerr_input(err, "-o type=%s: tar= is for type=oci", type);
+		if (archive && !IS_ENABLED(CONFIG_STORE_ARCHIVE))
+			return kerr_input(err, "-o type=%s is not in this build "
+					  "(CONFIG_STORE_ARCHIVE=n)", type);
 	}
 	return 0;
 }

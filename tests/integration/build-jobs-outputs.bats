@@ -368,3 +368,19 @@ stop_while_preparing() {
 		[ "$(cat "$W/bundle$n/rootfs/n")" = "$n" ]
 	done
 }
+
+@test "build: an -o kiln cannot write is a one-line error before any step runs" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN echo ran-7440 > /x
+	EOF
+	cp "$KILN_ROOT/index.json" "$BATS_TEST_TMPDIR/index.before"
+	for o in type=weird,dest=x type=oci type=tar,tar=false,dest=x type=oci,tar=maybe,dest=x a,b; do
+		run kiln build --progress=plain -o "$o" "$ctx"
+		[ "$status" -eq 2 ] || { echo "$o: $status $output"; false; }
+		[ "${#lines[@]}" -eq 1 ] || { echo "$o: $output"; false; }
+		[[ "${lines[0]}" == "kiln: build: -o "* ]]
+	done
+	cmp "$KILN_ROOT/index.json" "$BATS_TEST_TMPDIR/index.before"
+	[ -z "$(ls "$KILN_ROOT/kiln/logs" 2>/dev/null)" ]
+}
