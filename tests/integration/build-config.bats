@@ -82,6 +82,16 @@ check_board() {
 	[ "$status" -eq 2 ]
 	[ "$output" = "kiln: 'push' is not in this build (CONFIG_REGISTRY=n)" ]
 	! nm "$BATS_FILE_TMPDIR/b-factory-airgap/kiln_unstripped" | grep -q -e mbedtls_ssl_ -e http_do
+	# ADD of a URL: one line naming the option, not a link error or a crash
+	local k=$BATS_FILE_TMPDIR/b-factory-airgap/kiln ctx=$BATS_TEST_TMPDIR/ctx
+	export KILN_ROOT=$BATS_TEST_TMPDIR/store
+	mkdir -p "$ctx"
+	sh "$KILN_SRCTREE/scripts/mkbase.sh" busybox "$BATS_TEST_TMPDIR/busybox.tar"
+	"$k" import "$BATS_TEST_TMPDIR/busybox.tar" busybox >/dev/null
+	printf 'FROM busybox\nADD http://127.0.0.1:1/x.txt /x\n' > "$ctx/Dockerfile"
+	run "$k" build "$ctx"
+	[ "$status" -eq 2 ]
+	[ "${lines[-1]}" = "kiln: build: Dockerfile:2: ADD http://127.0.0.1:1/x.txt: URLs are not in this build (CONFIG_BUILD_ADD_URL=n)" ] || { echo "$output"; false; }
 }
 
 @test "allnoconfig builds the smallest kiln, under 400 KB" {
