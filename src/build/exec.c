@@ -704,6 +704,7 @@ int build_run(const struct build_opts *o, char id[DIGEST_STR_LEN], struct kerr *
 				   err) < 0 ||
 		    output_deliver(&b, &b.stages[b.plan.target], id, &man, err) < 0)
 			goto out;
+		progress_finish(&b.pr);
 		r = 0;
 		goto out;
 	}
@@ -742,6 +743,8 @@ int build_run(const struct build_opts *o, char id[DIGEST_STR_LEN], struct kerr *
 		oci_descriptor_set(&d, idx.media_type, id, (int64_t)strlen(json));
 		r = output_deliver(&b, NULL, id, &d, err);
 		oci_descriptor_clear(&d);
+		if (r >= 0)
+			progress_finish(&b.pr);
 	}
 out:
 	oci_descriptor_clear(&man);

@@ -57,6 +57,8 @@ void progress_error(struct progress *pr, const char *what);
 void progress_log(struct progress *pr, const char *path);
 /* a line outside the steps, e.g. "#9 writing image sha256:..." */
 void progress_note(struct progress *pr, const char *fmt, ...) KILN_PRINTF(2, 3);
+/* tty: the last status line, kept: "[+] Building 2.1s (8/8) FINISHED" */
+void progress_finish(struct progress *pr);
 
 /* ---- context.c: the build context ---- */
 

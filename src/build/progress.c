@@ -221,6 +221,20 @@ void progress_error(struct progress *pr, const char *what)
 	pr->step = 0;
 }
 
+void progress_finish(struct progress *pr)
+{
+	struct timespec now;
+
+	if (pr->mode != BUILD_PROGRESS_TTY)
+		return;
+	status_clear(pr);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	fprintf(stderr, "\033[1m[+] Building %.1fs (%zu/%zu) FINISHED\033[0m\n",
+		(double)(now.tv_sec - pr->build_start.tv_sec) +
+		(double)(now.tv_nsec - pr->build_start.tv_nsec) / 1e9,
+		pr->finished, pr->total);
+}
+
 void progress_note(struct progress *pr, const char *fmt, ...)
 {
 	va_list ap;

@@ -107,7 +107,7 @@ kiln_cmdline() {
 # progress as the plain format prints it, with times taken out and the
 # terminal's CRLF made LF: the same text for every build of one Dockerfile
 normalize_progress() {
-	tr -d '\r' | sed -E 's/^(#[0-9]+) [0-9]+\.[0-9]{3} /\1 T /; s/ DONE [0-9]+\.[0-9]s$/ DONE/'
+	tr -d '\r' | sed -E 's/^(#[0-9]+) [0-9]+\.[0-9]{3} /\1 T /; s/ DONE [0-9]+\.[0-9]s$/ DONE/; s/Building [0-9]+\.[0-9]s \(/Building T (/'
 }
 
 @test "sandbox: --network none leaves a RUN only the loopback and no way to the host's ports; the default host network reaches them" {
@@ -284,7 +284,8 @@ for m in json.load(open(sys.argv[1]))["manifests"]:
 #3 DONE
 
 #4 writing image $id done
-#4 naming to tty:1 done" ] || { echo "$output" | cat -v; false; }
+#4 naming to tty:1 done
+${esc}[1m[+] Building T (3/3) FINISHED${esc}[0m" ] || { echo "$output" | cat -v; false; }
 	# auto is tty on a terminal
 	run timeout 60 script -qec "$(kiln_cmdline build --no-cache -t tty:2 "$ctx")" /dev/null < /dev/null
 	[ "$status" -eq 0 ]
