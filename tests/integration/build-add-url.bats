@@ -10,45 +10,20 @@ load build
 bats_require_minimum_version 1.5.0
 
 setup() {
-	require_feature BUILD
-	export KILN_ROOT=$BATS_TEST_TMPDIR/store
-	ctx=$BATS_TEST_TMPDIR/ctx
+	build_setup
+	# the files keep the server's times, which the epoch would clamp
+	unset SOURCE_DATE_EPOCH
 	srv=$BATS_TEST_TMPDIR/srv
-	mkdir -p "$ctx" "$srv"
-	import_busybox busybox
+	mkdir -p "$srv"
 }
 
 teardown() {
-	[ -z "${SERVE_PID:-}" ] || kill "$SERVE_PID" 2>/dev/null || true
+	build_teardown
 }
 
-# a static file server for $srv on loopback, counting GETs: sets URL
+# the server for $srv: sets URL
 serve() {
-	python3 - "$srv" "$BATS_TEST_TMPDIR/port" "$BATS_TEST_TMPDIR/gets" <<-'PY' 3>&- &
-	import functools, http.server, os, sys
-	root, portfile, gets = sys.argv[1:4]
-	class H(http.server.SimpleHTTPRequestHandler):
-	    def do_GET(self):
-	        with open(gets, "a") as f:
-	            f.write(self.path + "\n")
-	        super().do_GET()
-	    def log_message(self, *a):
-	        pass
-	s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(H, directory=root))
-	open(portfile + ".tmp", "w").write(str(s.server_address[1]))
-	os.rename(portfile + ".tmp", portfile)
-	s.serve_forever()
-	PY
-	SERVE_PID=$!
-	for _ in $(seq 100); do
-		[ -s "$BATS_TEST_TMPDIR/port" ] && break
-		sleep 0.1
-	done
-	URL=http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/port")
-}
-
-gets() {
-	grep -c "^$1\$" "$BATS_TEST_TMPDIR/gets" 2>/dev/null || true
+	serve_dir "$srv"
 }
 
 @test "ADD of a URL: the file with mode 0600 and the server's mtime, fetched once, cached on its content" {

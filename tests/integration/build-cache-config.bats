@@ -6,12 +6,7 @@ load helpers
 load build
 
 setup() {
-	require_feature BUILD
-	export KILN_ROOT=$BATS_TEST_TMPDIR/store
-	export SOURCE_DATE_EPOCH=1700000000
-	ctx=$BATS_TEST_TMPDIR/ctx
-	mkdir -p "$ctx"
-	import_busybox busybox
+	build_setup
 }
 
 # the step cache records as "inode name" lines: a step that ran again

@@ -9,16 +9,11 @@ load build
 bats_require_minimum_version 1.5.0
 
 setup() {
-	require_feature BUILD
-	export KILN_ROOT=$BATS_TEST_TMPDIR/store
-	export SOURCE_DATE_EPOCH=1700000000
-	ctx=$BATS_TEST_TMPDIR/ctx
-	mkdir -p "$ctx"
-	import_busybox busybox
+	build_setup
 }
 
 teardown() {
-	[ -z "${SERVE_PID:-}" ] || kill "$SERVE_PID" 2>/dev/null || true
+	build_teardown
 }
 
 # an HTTP server on the host's loopback serving one file, /hello, and
@@ -27,28 +22,7 @@ serve() {
 	local srv=$BATS_TEST_TMPDIR/srv
 	mkdir -p "$srv"
 	echo "from the host" > "$srv/hello"
-	: > "$BATS_TEST_TMPDIR/gets"
-	python3 - "$srv" "$BATS_TEST_TMPDIR/port" "$BATS_TEST_TMPDIR/gets" <<-'PY' 3>&- &
-	import functools, http.server, os, sys
-	root, portfile, gets = sys.argv[1:4]
-	class H(http.server.SimpleHTTPRequestHandler):
-	    def do_GET(self):
-	        with open(gets, "a") as f:
-	            f.write(self.path + "\n")
-	        super().do_GET()
-	    def log_message(self, *a):
-	        pass
-	s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(H, directory=root))
-	open(portfile + ".tmp", "w").write(str(s.server_address[1]))
-	os.rename(portfile + ".tmp", portfile)
-	s.serve_forever()
-	PY
-	SERVE_PID=$!
-	for _ in $(seq 100); do
-		[ -s "$BATS_TEST_TMPDIR/port" ] && break
-		sleep 0.1
-	done
-	PORT=$(cat "$BATS_TEST_TMPDIR/port")
+	serve_dir "$srv"
 }
 
 # the host's own interfaces, as net_probe lists them
@@ -59,8 +33,8 @@ host_ifaces() {
 	esac
 }
 
-# the GETs the server answered
-gets() {
+# how many GETs the server answered, of any path
+all_gets() {
 	wc -l < "$BATS_TEST_TMPDIR/gets"
 }
 
@@ -122,7 +96,7 @@ normalize_progress() {
 	[ "$(rootfs_cat offline:1 /net.sys)" = "lo " ]
 	[ "$(rootfs_cat offline:1 /net.dev)" = "lo " ]
 	[ "$(rootfs_cat offline:1 /net.result)" = unreachable ]
-	[ "$(gets)" -eq 0 ]
+	[ "$(all_gets)" -eq 0 ]
 	# the same step on the host's network is another step (the cache
 	# must not hand back the offline result) and reaches the server
 	run kiln build --progress plain --build-arg PORT="$PORT" -t online:1 "$ctx"
@@ -131,13 +105,13 @@ normalize_progress() {
 	[ "$(rootfs_cat online:1 /net.result)" = "reached: from the host" ]
 	[ "$(rootfs_cat online:1 /net.sys)" = "$(host_ifaces sys)" ]
 	[ "$(rootfs_cat online:1 /net.dev)" = "$(host_ifaces dev)" ]
-	[ "$(gets)" -eq 1 ]
+	[ "$(all_gets)" -eq 1 ]
 	# and each is cached under its own network
 	run kiln build --progress plain --network none --build-arg PORT="$PORT" -t offline:2 "$ctx"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"#2 CACHED"* ]] || { echo "$output"; false; }
 	[ "$(kiln images -q offline:2)" = "$(kiln images -q offline:1)" ]
-	[ "$(gets)" -eq 1 ]
+	[ "$(all_gets)" -eq 1 ]
 }
 
 @test "sandbox: RUN --network=none cuts one step off while the others keep the host's network" {
@@ -156,7 +130,7 @@ normalize_progress() {
 	[ "$(rootfs_cat steps:1 /off.dev)" = "lo " ]
 	[ "$(rootfs_cat steps:1 /off.result)" = unreachable ]
 	[ "$(rootfs_cat steps:1 /after.result)" = "reached: from the host" ]
-	[ "$(gets)" -eq 2 ]
+	[ "$(all_gets)" -eq 2 ]
 	# the other steps see the host's interfaces, whatever they are
 	[ "$(rootfs_cat steps:1 /before.sys)" = "$(host_ifaces sys)" ]
 	[ "$(rootfs_cat steps:1 /before.dev)" = "$(host_ifaces dev)" ]

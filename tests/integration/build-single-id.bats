@@ -7,12 +7,8 @@ load helpers
 load build
 
 setup() {
-	require_feature BUILD
-	export KILN_ROOT=$BATS_TEST_TMPDIR/store
-	export SOURCE_DATE_EPOCH=1700000000
-	ctx=$BATS_TEST_TMPDIR/ctx
-	mkdir -p "$ctx" "$BATS_TEST_TMPDIR/nobin"
-	import_busybox busybox
+	build_setup
+	mkdir -p "$BATS_TEST_TMPDIR/nobin"
 }
 
 teardown() {
