@@ -95,33 +95,6 @@ static int mark(struct store *st, struct marks *m, const struct oci_descriptor *
 	}
 }
 
-/* removes every entry of dirfd that keep() rejects */
-static int sweep(int dirfd, const struct img_map *keep, bool all, uint64_t *bytes,
-		 unsigned *count, struct kerr *err)
-{
-	cleanup_dir DIR *d = NULL;
-	struct dirent *de;
-	int fd = dup(dirfd);
-
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return kerr_errno(err, errno, "cannot read a store directory");
-	}
-	rewinddir(d);
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (!all && img_map_find(keep, de->d_name))
-			continue;
-		if (store_rm_rf(dirfd, de->d_name, bytes, err) < 0)
-			return -1;
-		if (count)
-			(*count)++;
-	}
-	return 0;
-}
-
 /* The layer's name an entry of an unpacked-layer cache belongs to:
  * <hex> itself and <hex>.owners beside it. */
 static bool layer_entry(const char *name, char hex[65])
@@ -135,10 +108,14 @@ static bool layer_entry(const char *name, char hex[65])
 	return true;
 }
 
-/* an unpacked-layer cache: layers no image names go, their owners tables
- * with them, and whatever else is there (temp dirs of killed writers) */
-static int sweep_layers(int dirfd, const struct img_map *keep, uint64_t *bytes,
-			unsigned *count, struct kerr *err)
+/*
+ * Removes every entry of dirfd that keep does not name (all: every entry).
+ * layers: dirfd is an unpacked-layer cache, where an owners table goes
+ * with its layer, whatever else is there (temp dirs of killed writers)
+ * goes too, and count counts layers only.
+ */
+static int sweep(int dirfd, const struct img_map *keep, bool all, bool layers,
+		 uint64_t *bytes, unsigned *count, struct kerr *err)
 {
 	cleanup_dir DIR *d = NULL;
 	struct dirent *de;
@@ -152,15 +129,16 @@ static int sweep_layers(int dirfd, const struct img_map *keep, uint64_t *bytes,
 	rewinddir(d);
 	while ((de = readdir(d))) {
 		char hex[65];
-		bool layer = layer_entry(de->d_name, hex);
+		bool layer = layers && layer_entry(de->d_name, hex);
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (layer && img_map_find(keep, hex))
+		if (!all && (layers ? layer && img_map_find(keep, hex)
+				    : img_map_find(keep, de->d_name) != NULL))
 			continue;
 		if (store_rm_rf(dirfd, de->d_name, bytes, err) < 0)
 			return -1;
-		if (layer && strlen(de->d_name) == 64)
+		if (count && (!layers || (layer && strlen(de->d_name) == 64)))
 			(*count)++;
 	}
 	return 0;
@@ -179,7 +157,7 @@ static int sweep_all_layers(struct store *st, const struct img_map *keep,
 		if (fd < 0)
 			return kerr_errno(err, errno, "cannot open '%s/%s'", st->root,
 					  store_layers_name((enum store_layers)k));
-		r = sweep_layers(fd, keep, &stats->bytes, &stats->layers, err);
+		r = sweep(fd, keep, false, true, &stats->bytes, &stats->layers, err);
 		close(fd);
 		if (r < 0)
 			return -1;
@@ -198,7 +176,7 @@ static int sweep_build(struct store *st, const char *name, uint64_t *bytes, stru
 	if (fd < 0)
 		return errno == ENOENT ? 0 : kerr_errno(err, errno, "cannot open '%s/kiln/%s'",
 							 st->root, name);
-	return sweep(fd, NULL, true, bytes, NULL, err);
+	return sweep(fd, NULL, true, false, bytes, NULL, err);
 }
 
 /* index.json temp files of killed writers; we hold index.lock */
@@ -275,11 +253,11 @@ static int prune_locked(struct store *st, struct store_prune_stats *stats, struc
 	}
 	(void)kept;
 	if (r >= 0)
-		r = sweep(st->blobsfd, &m.blobs, false, &stats->bytes, &stats->blobs, err);
+		r = sweep(st->blobsfd, &m.blobs, false, false, &stats->bytes, &stats->blobs, err);
 	if (r >= 0)
 		r = fsync(st->blobsfd) < 0 ? kerr_errno(err, errno, "cannot sync '%s'", st->root) : 0;
 	if (r >= 0)
-		r = sweep(st->ingestfd, NULL, true, &stats->bytes, NULL, err);
+		r = sweep(st->ingestfd, NULL, true, false, &stats->bytes, NULL, err);
 	if (r >= 0)
 		r = sweep_all_layers(st, &m.layers, stats, err);
 	if (r >= 0)
