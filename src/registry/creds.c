@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <mbedtls/base64.h>
 
@@ -323,6 +325,33 @@ static int save_file(const char *path, const cJSON *root, struct kerr *err)
 	return r;
 }
 
+/* Two logins at once must not lose one's entry: each read-change-write
+ * of the auth file holds a flock on its directory (made when missing),
+ * which leaves no lock file beside it. Returns the fd to close. */
+static int lock_auth_dir(const char *path, struct kerr *err)
+{
+	const char *slash = strrchr(path, '/');
+	cleanup_free char *dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+	int fd;
+
+	if (!*dir) {
+		free(dir);
+		dir = xstrdup("/");
+	}
+	if (mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return kerr_errno(err, errno, "cannot open '%s'", dir);
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			kerr_errno(err, errno, "cannot lock '%s'", dir);
+			close(fd);
+			return -1;
+		}
+	return fd;
+}
+
 /* kiln's auth file and its "auths" object, both created when missing */
 static int load_auths(const char *path, cJSON **root, cJSON **auths, struct kerr *err)
 {
@@ -342,13 +371,14 @@ int reg_creds_store(const char *registry, const struct reg_creds *c, struct kerr
 {
 	cleanup_free char *path = reg_auth_file(err);
 	cleanup_json cJSON *root = NULL;
+	cleanup_close int lock = -1;
 	cJSON *auths, *entry;
 
 	if (!path)
 		return -1;
 	if (!c->username && !c->identity_token)
 		return kerr_input(err, "no credentials to store for '%s'", registry);
-	if (load_auths(path, &root, &auths, err) < 0)
+	if ((lock = lock_auth_dir(path, err)) < 0 || load_auths(path, &root, &auths, err) < 0)
 		return -1;
 	entry = cJSON_CreateObject();
 	if (c->username) {
@@ -374,10 +404,12 @@ int reg_creds_remove(const char *registry, struct kerr *err)
 	cleanup_free char *path = reg_auth_file(err);
 	cleanup_free char *norm = key_registry(registry);
 	cleanup_json cJSON *root = NULL;
+	cleanup_close int lock = -1;
 	cJSON *auths, *it, *next;
 	int removed = 0;
 
-	if (!path || load_auths(path, &root, &auths, err) < 0)
+	if (!path || (lock = lock_auth_dir(path, err)) < 0 ||
+	    load_auths(path, &root, &auths, err) < 0)
 		return -1;
 	/* every key lookup would find, so that none is left to log in with */
 	for (it = auths->child; it; it = next) {

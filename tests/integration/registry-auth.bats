@@ -154,6 +154,27 @@ write_auth() {
 	[ "$(stat -c %a "$AUTH")" = 600 ]
 }
 
+@test "logouts at once each take their entry out: the file is changed by one at a time" {
+	mkdir -p "$(dirname "$AUTH")"
+	python3 - "$AUTH" <<-'PY'
+	import json, sys
+	json.dump({"auths": {"r%d.example:5000" % i: {"auth": "dTpw"} for i in range(24)}},
+	          open(sys.argv[1], "w"))
+	PY
+	chmod 600 "$AUTH"
+	local pids=() i
+	for i in $(seq 0 23); do
+		kiln logout "r$i.example:5000" >/dev/null 2>&1 &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	[ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["auths"]))' "$AUTH")" = 0 ]
+	# nothing beside the file
+	[ "$(ls -A "$(dirname "$AUTH")")" = auth.json ]
+}
+
 @test "--creds works without login and writes no file" {
 	basic_registry
 	kiln import "$(reg_busybox_tar)" "$REG/app:1" >/dev/null
