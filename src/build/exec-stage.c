@@ -128,8 +128,14 @@ int exec_commit_layer(struct build *b, struct stage_state *ss, const char *creat
 	struct layer_result res;
 	struct build_layer *l;
 
-	if (fd < 0 || snapshot_diff(ss->snap, fd, &b->lo, &res, empty, err) < 0)
+	if (fd < 0)
 		return -1;
+	if (snapshot_diff(ss->snap, fd, &b->lo, &res, empty, err) < 0) {
+		/* a full disk: say which one */
+		if (err->errnum == ENOSPC || err->errnum == EDQUOT)
+			kerr_wrap(err, "writing the step's layer in '%s/kiln/ingest'", b->st.root);
+		return -1;
+	}
 	exec_now(b, created);
 	/* the image is as new as its last step, as BuildKit dates it */
 	free(ss->cfg.created);

@@ -59,3 +59,31 @@ nested_kiln() {
 	[ "$(rootfs_cat plain:1 /app/seen)" = y ]
 	[ "$(cat "$BATS_TEST_TMPDIR/nested.iid")" = "$(cat "$BATS_TEST_TMPDIR/plain.iid")" ]
 }
+
+@test "nested: a full disk in COPY or in writing a RUN's layer is one line, and the store stays as it was" {
+	local m=$BATS_TEST_TMPDIR/small
+	mkdir -p "$m"
+	head -c 12000000 /dev/urandom > "$ctx/big"
+	printf 'FROM busybox\nCOPY big /big\n' > "$ctx/copy.Dockerfile"
+	printf 'FROM busybox\nRUN head -c 5000000 /dev/urandom > /r\n' > "$ctx/run.Dockerfile"
+	# an 8 MB tmpfs of the namespace's own holds the store
+	run unshare -rm sh -c '
+		mount -t tmpfs -o size=8m tmpfs "$1" || exit 99
+		export KILN_ROOT=$1/store
+		"$KILN" import "$2" busybox >/dev/null || exit 98
+		cp "$KILN_ROOT/index.json" "$1/../index.before"
+		for f in copy run; do
+			"$KILN" build -f "$3/$f.Dockerfile" -t "full:$f" "$3" 2>"$1/../$f.err"
+			echo "$f status $?"
+			cmp -s "$KILN_ROOT/index.json" "$1/../index.before" && echo "$f index same"
+			echo "$f left $(ls -A "$KILN_ROOT/kiln/snapshots" "$KILN_ROOT/kiln/ingest" | grep -v -e "^$" -e ":$" | wc -l)"
+		done' sh "$m" "$BATS_FILE_TMPDIR/busybox-base.tar" "$ctx"
+	[ "$output" = "copy status 1
+copy index same
+copy left 0
+run status 1
+run index same
+run left 0" ] || { echo "$output"; cat "$BATS_TEST_TMPDIR"/*.err; false; }
+	[ "$(tail -n 1 "$BATS_TEST_TMPDIR/copy.err")" = "kiln: build: $ctx/copy.Dockerfile:2: cannot write '/big': No space left on device" ]
+	[[ "$(tail -n 1 "$BATS_TEST_TMPDIR/run.err")" == "kiln: build: $ctx/run.Dockerfile:2: writing the step's layer in '"*"/store/kiln/ingest': "*"No space left on device" ]]
+}
