@@ -379,3 +379,31 @@ stop_while_preparing() {
 	cmp "$KILN_ROOT/index.json" "$BATS_TEST_TMPDIR/index.before"
 	[ -z "$(ls "$KILN_ROOT/kiln/logs" 2>/dev/null)" ]
 }
+
+@test "build: kill -9 of kiln mid-RUN takes the RUN with it; the next build sweeps what was left and succeeds" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN sleep 7441 && echo never > /x
+	EOF
+	cp "$KILN_ROOT/index.json" "$BATS_TEST_TMPDIR/index.before"
+	"$KILN" build -t k9:1 "$ctx" > "$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	wait_for 1 'sleep 7441'
+	kill -KILL "$pid"
+	wait "$pid" || true
+	# the container dies with kiln (its parent death signal)
+	for _ in $(seq 50); do
+		pgrep -u "$(id -u)" -f -- 'sleep 7441' >/dev/null || break
+		sleep 0.1
+	done
+	if pgrep -u "$(id -u)" -f -- 'sleep 7441'; then echo "the RUN outlived kiln"; false; fi
+	! grep -q "$KILN_ROOT" /proc/self/mountinfo
+	cmp "$KILN_ROOT/index.json" "$BATS_TEST_TMPDIR/index.before"
+	# the next build (the RUN now quick) finds the leftovers and clears them
+	sed -i 's/sleep 7441 && //' "$ctx/Dockerfile"
+	run kiln build -t k9:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(rootfs_cat k9:1 /x)" = never ]
+	assert_clean
+	[ -z "$(ls -A "$KILN_ROOT/kiln/ingest")" ]
+}
