@@ -67,6 +67,22 @@ static bool is_dir_at(int dirfd, const char *name)
 	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* a blob the store took whole that no longer hashes to its name: the
+ * disk changed it, not the image (only asked once unpacking failed) */
+static bool blob_damaged(int fd, const char *digest)
+{
+	unsigned char h[SHA256_LEN];
+	char got[DIGEST_STR_LEN];
+	struct kerr err = KERR_INIT;
+
+	if (lseek(fd, 0, SEEK_SET) < 0 || sha256_fd(fd, h, &err) < 0) {
+		kerr_clear(&err);
+		return false;
+	}
+	digest_format(h, got);
+	return strcmp(got, digest) != 0;
+}
+
 int snapshot_layer_ensure(struct store *st, const char *digest, const char *diff_id,
 			  struct kerr *err)
 {
@@ -111,6 +127,9 @@ int snapshot_layer_ensure(struct store *st, const char *digest, const char *diff
 		kerr_clear(err);
 		return 0;
 	}
+	if (blob_damaged(fd, digest))
+		return kerr_wrap(err, "layer '%s' is damaged in the store ('kiln fsck --repair' "
+				 "removes what names it)", digest);
 	return kerr_wrap(err, "layer '%s'", digest);
 }
 

@@ -962,3 +962,19 @@ assert c['history'][-1]['created'] == c['created'], c['history']"
 	[[ "$output" == *"warning: FROM labelled-arm64: the image is linux/arm64"* ]]
 	kiln inspect warned:1 | grep -q '"Architecture": "arm64"'
 }
+
+@test "build: a base layer damaged in the store is one line that names it and kiln fsck" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN true
+	EOF
+	lay=$(ls -S "$KILN_ROOT/blobs/sha256" | head -n 1)
+	printf X | dd of="$KILN_ROOT/blobs/sha256/$lay" bs=1 seek=3000 conv=notrunc 2>/dev/null
+	cp "$KILN_ROOT/index.json" "$BATS_TEST_TMPDIR/index.before"
+	run kiln build "$ctx"
+	[ "$status" -ne 0 ]
+	[[ "${lines[-1]}" == "kiln: build: Dockerfile:2: layer 'sha256:$lay' is damaged in the store ('kiln fsck --repair' removes what names it): "* ]] || { echo "$output"; false; }
+	cmp "$KILN_ROOT/index.json" "$BATS_TEST_TMPDIR/index.before"
+	[ -z "$(ls -A "$KILN_ROOT/kiln/layers")" ]
+	[ -z "$(ls -A "$KILN_ROOT/kiln/snapshots" 2>/dev/null)" ]
+}
