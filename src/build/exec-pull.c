@@ -9,26 +9,34 @@
 #include "registry/registry.h"
 #include "util/xalloc.h"
 
-/* does the store have name, for the platform wanted? */
-static bool have(struct build *b, const char *name, const struct oci_platform *want)
+/* Does the store have name, for the platform wanted? 1 yes, 0 no (not
+ * named, or not for that platform: a pull brings it), -1 it is there
+ * but damaged, which a pull would only hide (err says what is wrong). */
+static int have(struct build *b, const char *name, const struct oci_platform *want,
+		struct kerr *err)
 {
 	struct oci_index idx;
 	struct store_image img;
 	struct kerr e = KERR_INIT;
-	int i;
-	bool ok = false;
+	int i, r = 0;
 
 	oci_index_init(&idx);
 	memset(&img, 0, sizeof(img));
-	if (store_index_read(&b->st, &idx, &e) >= 0) {
+	if (store_index_read(&b->st, &idx, err) < 0) {
+		r = -1;
+	} else {
 		i = store_resolve(&b->st, &idx, name, &e);
-		ok = i >= 0 && store_image_load_platform(&b->st, &idx.manifests[i], want, &img,
-							  &e) >= 0;
+		if (i >= 0 && store_image_load_platform(&b->st, &idx.manifests[i], want, &img,
+							&e) >= 0)
+			r = 1;
+		else if (i >= 0 && e.kind != KERR_INPUT)
+			r = kerr_set(err, "'%s' is damaged in the store ('kiln fsck --repair' "
+				     "removes it): %s", name, e.msg);
 	}
 	store_image_clear(&img);
 	oci_index_clear(&idx);
 	kerr_clear(&e);
-	return ok;
+	return r;
 }
 
 int exec_pull(struct build *b, const char *name, const struct plan_platform *pf,
@@ -52,8 +60,11 @@ int exec_pull(struct build *b, const char *name, const struct plan_platform *pf,
 	for (size_t i = 0; i < b->pulled.n; i++)
 		if (!strcmp(b->pulled.v[i], key))
 			goto out;
-	if (b->o->pull == BUILD_PULL_MISSING && have(b, name, pf ? &want : NULL))
+	if (b->o->pull == BUILD_PULL_MISSING &&
+	    (r = have(b, name, pf ? &want : NULL, err)) != 0) {
+		r = r < 0 ? -1 : 0;
 		goto out;
+	}
 	ro.tls_verify = b->o->tls_verify;
 	ro.creds = b->o->creds;
 	progress_note(&b->pr, "pulling %s", name);

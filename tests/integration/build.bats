@@ -978,3 +978,18 @@ assert c['history'][-1]['created'] == c['created'], c['history']"
 	[ -z "$(ls -A "$KILN_ROOT/kiln/layers")" ]
 	[ -z "$(ls -A "$KILN_ROOT/kiln/snapshots" 2>/dev/null)" ]
 }
+
+@test "build: a base image whose config is damaged in the store is not pulled again over it" {
+	require_feature BUILD_REGISTRY
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN true
+	EOF
+	cfgid=$(kiln inspect busybox | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['Id'][7:])")
+	chmod u+w "$KILN_ROOT/blobs/sha256/$cfgid"
+	echo '{bad' > "$KILN_ROOT/blobs/sha256/$cfgid"
+	run kiln build --progress plain "$ctx"
+	[ "$status" -eq 1 ]
+	[[ "$output" != *pulling* ]]
+	[[ "${lines[-1]}" == "kiln: build: Dockerfile:1: FROM busybox: 'busybox' is damaged in the store ('kiln fsck --repair' removes it): "*"is corrupt"* ]] || { echo "$output"; false; }
+}
