@@ -47,6 +47,45 @@ static struct sandbox_mount *add_mount(struct run_env *re)
 	return &re->mounts[re->nmounts++];
 }
 
+int exec_secrets_check(const struct build_opts *o, struct kerr *err)
+{
+	for (size_t i = 0; i < o->secrets.n; i++) {
+		struct strvec parts = STRVEC_INIT;
+		const char *spec = o->secrets.v[i], *sid = NULL, *src = NULL;
+		int r = 0;
+
+		strvec_split(&parts, spec, ',');
+		for (size_t k = 0; !r && k < parts.n; k++) {
+			char *v = strchr(parts.v[k], '=');
+
+			if (!v) {
+				r = kerr_input(err, "--secret %s: '%s' is not a key=value pair", spec,
+					       parts.v[k]);
+				break;
+			}
+			*v++ = 0;
+			if (!strcmp(parts.v[k], "id"))
+				sid = v;
+			else if (!strcmp(parts.v[k], "src") || !strcmp(parts.v[k], "source"))
+				src = v;
+			else if (strcmp(parts.v[k], "env") && strcmp(parts.v[k], "type"))
+				r = kerr_input(err, "--secret %s: unknown key '%s' (id, src, env, "
+					       "type)", spec, parts.v[k]);
+		}
+		if (!r && (!sid || !*sid))
+			r = kerr_input(err, "--secret %s: id= is missing", spec);
+		/* a file that is not there is the user's slip: said now, as
+		 * buildx does, not when a RUN first asks for it */
+		if (!r && src && access(src, R_OK) < 0)
+			r = kerr_input(err, "--secret %s: cannot read '%s': %s", spec, src,
+				       strerror(errno));
+		strvec_clear(&parts);
+		if (r)
+			return -1;
+	}
+	return 0;
+}
+
 /* --secret id=x,src=path | id=x,env=VAR | id=x (file ./x? no: env x) */
 static int secret_source(struct build *b, const char *id, struct run_env *re,
 			 const char **path, struct kerr *err)

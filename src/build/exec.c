@@ -149,8 +149,12 @@ static int read_dockerfile(struct build *b, struct strbuf *out, struct kerr *err
 		return strbuf_read_fd(out, STDIN_FILENO, 16u << 20, err);
 	if (!f)
 		f = path = xasprintf("%s/Dockerfile", b->ctx.dir);
-	if (read_file_at(AT_FDCWD, f, out, 16u << 20, err) < 0)
+	if (read_file_at(AT_FDCWD, f, out, 16u << 20, err) < 0) {
+		/* the user named a file that is not there: bad input */
+		if (err->errnum == ENOENT || err->errnum == ENOTDIR || err->errnum == EISDIR)
+			err->kind = KERR_INPUT;
 		return kerr_wrap(err, "cannot read the Dockerfile");
+	}
 	return 0;
 }
 
@@ -684,7 +688,7 @@ int build_run(const struct build_opts *o, char id[DIGEST_STR_LEN], struct kerr *
 					   "type=oci or type=docker", o->outputs.v[i]);
 				goto out;
 			}
-	if (output_check(o, err) < 0)
+	if (output_check(o, err) < 0 || exec_secrets_check(o, err) < 0)
 		goto out;
 	if (context_open(&b.ctx, o->context, o->dockerfile, err) < 0 ||
 	    read_dockerfile(&b, &text, err) < 0)

@@ -231,6 +231,9 @@ int cache_put(struct build *b, const unsigned char key[SHA256_LEN],
 /* writes config and manifest blobs for ss; id gets the config digest */
 int output_commit(struct build *b, struct stage_state *ss, char id[DIGEST_STR_LEN],
 		  struct oci_descriptor *manifest, struct kerr *err);
+/* every --secret is id=ID with src=FILE (readable) or env=VAR, before
+ * anything is built */
+int exec_secrets_check(const struct build_opts *o, struct kerr *err);
 /* the -o outputs make sense (a type kiln writes, its options), before
  * anything is built */
 int output_check(const struct build_opts *o, struct kerr *err);

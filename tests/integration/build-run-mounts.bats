@@ -276,3 +276,22 @@ build_step() {
 	# the directory's time is the step's, not the one before it
 	if rootfs_list parent:1 | grep ' ./data/$' | grep -q 2001-01-01; then false; fi
 }
+
+@test "run-mounts: a --secret kiln cannot give is a one-line error before any step runs" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	RUN echo ran-7442 > /x
+	EOF
+	for s in id=k,src=/nonexistent/key bogus src=/etc/hostname id=k,colour=blue; do
+		run kiln build --progress=plain --secret "$s" "$ctx"
+		[ "$status" -eq 2 ] || { echo "$s: $status $output"; false; }
+		[ "${#lines[@]}" -eq 1 ] || { echo "$s: $output"; false; }
+		[[ "${lines[0]}" == "kiln: build: --secret $s: "* ]]
+	done
+	[ "${lines[0]}" = "kiln: build: --secret id=k,colour=blue: unknown key 'colour' (id, src, env, type)" ]
+	# a missing Dockerfile is bad input too
+	rm "$ctx/Dockerfile"
+	run kiln build "$ctx"
+	[ "$status" -eq 2 ]
+	[[ "${lines[-1]}" == "kiln: build: cannot read the Dockerfile: "*"No such file or directory" ]]
+}
