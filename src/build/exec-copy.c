@@ -2,10 +2,10 @@
  * .dockerignore leaves out) or another stage's or image's root, and are
  * resolved inside that root: a symlink named as a source is followed, but
  * only within its root; symlinks below it are copied as links. The
- * destination is resolved inside the stage's root, as BuildKit does: a
- * symlink as its last name is followed there too (a dangling one names the
- * path to make); below it, a link where a copied entry goes is replaced,
- * never written through. Owners are --chown's, else 0:0
+ * destination is resolved inside the stage's root; a symlink as its last
+ * name is followed there when it leads to a directory, and replaced
+ * otherwise, as buildah does; below it, a link where a copied entry goes
+ * is replaced, never written through. Owners are --chown's, else 0:0
  * from the context and the source's from a stage or image (its layers'
  * owner tables say those the disk cannot show); an owner this namespace
  * cannot hold goes into the layer only (snapshot_set_owner). Modes are the
@@ -1042,17 +1042,24 @@ int exec_copy(struct build *b, struct stage_state *ss, const struct plan_instr *
 		}
 	}
 	if (!hash_only) {
-		/* BuildKit resolves the destination inside the root, its last
-		 * name too: a link there is written through, a dangling one
-		 * names the path to make */
+		/* a destination that is a link to a directory is that
+		 * directory (inside the root), as every builder has it; a link
+		 * to anything else is replaced, as buildah and docker's own
+		 * builder do (BuildKit writes through it, moby/buildkit#1260) */
 		char *real = path_resolve_in_root(c.dstfd, dst, err);
+		int fd = real ? path_open_in_root(c.dstfd, *real ? real : ".",
+						  O_PATH | O_DIRECTORY, 0, err) : -1;
 
 		if (!real) {
 			kerr_wrap(err, "%s: destination", c.what);
 			goto out;
 		}
-		free(dstabs);
-		dst = dstabs = xasprintf("/%s", real);
+		kerr_clear(err);
+		if (fd >= 0) {
+			close(fd);
+			free(dstabs);
+			dst = dstabs = xasprintf("/%s", real);
+		}
 		free(real);
 	}
 	if (plan_flag_get(in, "checksum") && !nurls) {

@@ -381,7 +381,7 @@ setup() {
 	rootfs_list esc:1 | grep -q "^l.* \./escape -> $BATS_TEST_TMPDIR/outside$"
 }
 
-@test "build: a COPY destination that is a symlink is written through inside the root, as BuildKit does" {
+@test "build: a COPY destination that links to a directory is followed inside the root; a link to a file is replaced" {
 	mkdir -p "$ctx/conf"
 	echo conf > "$ctx/conf/app.conf"
 	echo new > "$ctx/f"
@@ -392,17 +392,21 @@ setup() {
 	COPY f /link
 	COPY f /dangling
 	COPY f /rel/g
+	COPY f /rel
 	EOF
 	run kiln build -t thru:1 "$ctx"
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	run rootfs_list thru:1
 	[[ "$output" =~ l[^$'\n']*\ \./etc/app\ -\>\ /opt/app/etc ]]
-	[[ "$output" =~ l[^$'\n']*\ \./link\ -\>\ /opt/app/target ]]
-	[[ "$output" =~ l[^$'\n']*\ \./dangling\ -\>\ /opt/app/new ]]
+	[[ "$output" =~ l[^$'\n']*\ \./rel\ -\>\ \.\./\.\./\.\./opt/app/etc ]]
+	[[ "$output" =~ -[^$'\n']*\ \./link$'\n' ]]
+	[[ "$output" =~ -[^$'\n']*\ \./dangling$'\n' ]]
+	[[ "$output" != *"./opt/app/new"* ]]
 	[ "$(rootfs_cat thru:1 /opt/app/etc/app.conf)" = conf ]
-	[ "$(rootfs_cat thru:1 /opt/app/target)" = new ]
-	[ "$(rootfs_cat thru:1 /opt/app/new)" = new ]
+	[ "$(rootfs_cat thru:1 /opt/app/target)" = old ]
+	[ "$(rootfs_cat thru:1 /link)" = new ]
 	[ "$(rootfs_cat thru:1 /opt/app/etc/g)" = new ]
+	[ "$(rootfs_cat thru:1 /opt/app/etc/f)" = new ]
 }
 
 @test "build: multi-stage COPY --from a named stage" {

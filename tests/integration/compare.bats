@@ -313,6 +313,8 @@ compare_case() {
 @test "buildah reference: 12-dockerignore" { check_reference 12-dockerignore; }
 @test "buildah reference: 13-symlinks" { check_reference 13-symlinks; }
 @test "buildah reference: 14-add-targz" { check_reference 14-add-targz; }
+@test "buildah reference: 15-dockerignore-reinclude" { check_reference 15-dockerignore-reinclude; }
+@test "buildah reference: 16-copy-dest-symlink" { check_reference 16-copy-dest-symlink; }
 
 @test "kiln matches buildah: 01-copy-file" { compare_case 01-copy-file; }
 @test "kiln matches buildah: 02-copy-dir" { compare_case 02-copy-dir; }
@@ -328,6 +330,8 @@ compare_case() {
 @test "kiln matches buildah: 12-dockerignore" { compare_case 12-dockerignore; }
 @test "kiln matches buildah: 13-symlinks" { compare_case 13-symlinks; }
 @test "kiln matches buildah: 14-add-targz" { compare_case 14-add-targz; }
+@test "kiln matches buildah: 15-dockerignore-reinclude" { compare_case 15-dockerignore-reinclude; }
+@test "kiln matches buildah: 16-copy-dest-symlink" { compare_case 16-copy-dest-symlink; }
 
 @test "buildah reference: examples/hello" {
 	check_reference hello
