@@ -405,44 +405,53 @@ static int set_owner(struct copy *c, int dirfd, const char *name, const char *ds
 	return 0;
 }
 
+int exec_mkdirs_owned(struct build *b, struct snapshot *snap, const char *rel, uint32_t uid,
+		      uint32_t gid, struct kerr *err)
+{
+	int rootfd = snapshot_rootfd(snap);
+	/* with only 0 mapped, the layer records the owner the disk cannot hold */
+	bool record = !sandbox_id_mapped(b->ids, uid, false) || !sandbox_id_mapped(b->ids, gid, true);
+	cleanup_free char *p = xstrdup(rel);
+	int fd;
+
+	for (char *s = p; uid || gid; s++) {
+		bool last = !(s = strchr(s, '/'));
+		int probe;
+
+		if (!last)
+			*s = 0;
+		probe = path_open_in_root(rootfd, p, O_PATH, 0, err);
+		if (probe >= 0) {
+			close(probe);
+		} else {
+			kerr_clear(err);
+			fd = path_mkdirs_in_root(rootfd, p, 0755, err);
+			if (fd < 0)
+				return -1;
+			if (record) {
+				if (snapshot_set_owner(snap, p, uid, gid, err) < 0) {
+					close(fd);
+					return -1;
+				}
+			} else if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0) {
+				close(fd);
+				return kerr_errno(err, errno, "cannot chown '/%s'", p);
+			}
+			close(fd);
+		}
+		if (last)
+			break;
+		*s = '/';
+	}
+	return path_mkdirs_in_root(rootfd, rel, 0755, err);
+}
+
 /* mkdir -p of rel in the stage root; directories it creates get --chown's
  * owner, as BuildKit gives them (existing ones keep theirs) */
 static int mkdirs_owned(struct copy *c, const char *rel, struct kerr *err)
 {
-	cleanup_free char *p = xstrdup(rel);
-	int fd;
-
-	if (c->chown && (c->uid || c->gid)) {
-		for (char *s = p;; s++) {
-			bool last = !(s = strchr(s, '/'));
-			int probe;
-
-			if (!last)
-				*s = 0;
-			probe = path_open_in_root(c->dstfd, p, O_PATH, 0, err);
-			if (probe >= 0) {
-				close(probe);
-			} else {
-				kerr_clear(err);
-				fd = path_mkdirs_in_root(c->dstfd, p, 0755, err);
-				if (fd < 0)
-					return -1;
-				if (c->record_owner) {
-					if (snapshot_set_owner(c->ss->snap, p, c->uid, c->gid, err) < 0) {
-						close(fd);
-						return -1;
-					}
-				} else if (fchownat(fd, "", c->uid, c->gid, AT_EMPTY_PATH) < 0) {
-					close(fd);
-					return kerr_errno(err, errno, "cannot chown '/%s'", p);
-				}
-				close(fd);
-			}
-			if (last)
-				break;
-			*s = '/';
-		}
-	}
+	if (c->chown)
+		return exec_mkdirs_owned(c->b, c->ss->snap, rel, c->uid, c->gid, err);
 	return path_mkdirs_in_root(c->dstfd, rel, 0755, err);
 }
 

@@ -461,6 +461,7 @@ static int workdir(struct build *b, struct stage_state *ss, const struct plan_in
 	struct img_runconfig *rc = &ss->cfg.config;
 	const char *w = in->nwords ? in->words[0] : "";
 	cleanup_free char *joined = NULL;
+	uint32_t uid = 0, gid = 0;
 	char *clean;
 	bool empty;
 	int fd;
@@ -475,7 +476,16 @@ static int workdir(struct build *b, struct stage_state *ss, const struct plan_in
 	strbuf_addf(by, "WORKDIR %s", clean);
 	if (exec_snapshot(b, ss, err) < 0)
 		return -1;
-	fd = path_mkdirs_in_root(snapshot_rootfd(ss->snap), clean, 0755, err);
+	/* what WORKDIR makes is the USER's, as BuildKit and buildah make it */
+	if (rc->user && *rc->user) {
+		struct sandbox_user u;
+
+		if (sandbox_resolve_user(snapshot_rootfd(ss->snap), rc->user, &u, err) < 0)
+			return kerr_wrap(err, "WORKDIR %s", clean);
+		uid = u.uid;
+		gid = u.gid;
+	}
+	fd = exec_mkdirs_owned(b, ss->snap, *clean == '/' ? clean + 1 : clean, uid, gid, err);
 	if (fd < 0)
 		return kerr_wrap(err, "WORKDIR %s", clean);
 	close(fd);

@@ -231,6 +231,11 @@ int cache_put(struct build *b, const unsigned char key[SHA256_LEN],
 /* writes config and manifest blobs for ss; id gets the config digest */
 int output_commit(struct build *b, struct stage_state *ss, char id[DIGEST_STR_LEN],
 		  struct oci_descriptor *manifest, struct kerr *err);
+/* mkdir -p of rel (clean, relative) in snap's root: the directories it
+ * makes get uid:gid (on disk, or in the layer when the id map cannot hold
+ * them), those that exist keep theirs; an O_PATH fd of rel */
+int exec_mkdirs_owned(struct build *b, struct snapshot *snap, const char *rel, uint32_t uid,
+		      uint32_t gid, struct kerr *err);
 /* every --secret is id=ID with src=FILE (readable) or env=VAR, before
  * anything is built */
 int exec_secrets_check(const struct build_opts *o, struct kerr *err);

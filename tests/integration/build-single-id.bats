@@ -184,3 +184,23 @@ print(json.load(sys.stdin)[0]['RootFS']['Layers'][0][7:] + '.owners')")
 	# without --chown the archive's own
 	grep -E " 1234/5678 .* \./plain/pkg/sub/bin\$" "$BATS_TEST_TMPDIR/full.list"
 }
+
+@test "single id: WORKDIR makes its directories the USER's, with either map" {
+	dockerfile <<-'EOF'
+	FROM busybox
+	USER 1000:1000
+	WORKDIR /srv/app/data
+	USER root
+	WORKDIR /srv/app/data/root-made
+	EOF
+	run kiln_single build --no-cache -t single:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run kiln build --no-cache -t full:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	rootfs_list single:1 > "$BATS_TEST_TMPDIR/single.list"
+	rootfs_list full:1 > "$BATS_TEST_TMPDIR/full.list"
+	diff "$BATS_TEST_TMPDIR/single.list" "$BATS_TEST_TMPDIR/full.list"
+	grep -E '^d.* 1000/1000 .* \./srv/$' "$BATS_TEST_TMPDIR/full.list"
+	grep -E '^d.* 1000/1000 .* \./srv/app/data/$' "$BATS_TEST_TMPDIR/full.list"
+	grep -E '^d.* 0/0 .* \./srv/app/data/root-made/$' "$BATS_TEST_TMPDIR/full.list"
+}

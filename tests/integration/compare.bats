@@ -315,6 +315,9 @@ compare_case() {
 @test "buildah reference: 14-add-targz" { check_reference 14-add-targz; }
 @test "buildah reference: 15-dockerignore-reinclude" { check_reference 15-dockerignore-reinclude; }
 @test "buildah reference: 16-copy-dest-symlink" { check_reference 16-copy-dest-symlink; }
+@test "buildah reference: 17-user-workdir" { check_reference 17-user-workdir; }
+@test "buildah reference: 19-cmd-expose-volume" { check_reference 19-cmd-expose-volume; }
+@test "buildah reference: 20-copy-merge" { check_reference 20-copy-merge; }
 
 @test "kiln matches buildah: 01-copy-file" { compare_case 01-copy-file; }
 @test "kiln matches buildah: 02-copy-dir" { compare_case 02-copy-dir; }
@@ -332,6 +335,9 @@ compare_case() {
 @test "kiln matches buildah: 14-add-targz" { compare_case 14-add-targz; }
 @test "kiln matches buildah: 15-dockerignore-reinclude" { compare_case 15-dockerignore-reinclude; }
 @test "kiln matches buildah: 16-copy-dest-symlink" { compare_case 16-copy-dest-symlink; }
+@test "kiln matches buildah: 17-user-workdir" { compare_case 17-user-workdir; }
+@test "kiln matches buildah: 19-cmd-expose-volume" { compare_case 19-cmd-expose-volume; }
+@test "kiln matches buildah: 20-copy-merge" { compare_case 20-copy-merge; }
 
 @test "buildah reference: examples/hello" {
 	check_reference hello
