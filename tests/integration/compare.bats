@@ -318,6 +318,7 @@ compare_case() {
 @test "buildah reference: 17-user-workdir" { check_reference 17-user-workdir; }
 @test "buildah reference: 19-cmd-expose-volume" { check_reference 19-cmd-expose-volume; }
 @test "buildah reference: 20-copy-merge" { check_reference 20-copy-merge; }
+@test "buildah reference: 21-expansion" { check_reference 21-expansion; }
 
 @test "kiln matches buildah: 01-copy-file" { compare_case 01-copy-file; }
 @test "kiln matches buildah: 02-copy-dir" { compare_case 02-copy-dir; }
@@ -338,6 +339,7 @@ compare_case() {
 @test "kiln matches buildah: 17-user-workdir" { compare_case 17-user-workdir; }
 @test "kiln matches buildah: 19-cmd-expose-volume" { compare_case 19-cmd-expose-volume; }
 @test "kiln matches buildah: 20-copy-merge" { compare_case 20-copy-merge; }
+@test "kiln matches buildah: 21-expansion" { compare_case 21-expansion; }
 
 @test "buildah reference: examples/hello" {
 	check_reference hello
