@@ -699,6 +699,8 @@ int build_run(const struct build_opts *o, char id[DIGEST_STR_LEN], struct kerr *
 	if (df_validate(&b.df, err) < 0)
 		goto out;
 	/* before anything else starts a thread or mounts */
+	/* a stop reaches into the unpack of a big base layer too */
+	snapshot_set_stop(exec_interrupted);
 	if (sandbox_enter(&ids, err) < 0 || store_open(&b.st, err) < 0 ||
 	    store_hold(&b.st, err) < 0)
 		goto out;

@@ -323,6 +323,7 @@ int cmd_run(int argc, char **argv, struct kerr *err)
 	stop.sa_flags = 0;
 	sigaction(SIGINT, &stop, &old_int);
 	sigaction(SIGTERM, &stop, &old_term);
+	snapshot_set_stop(sandbox_interrupted);
 	if (sandbox_enter(&ids, err) < 0)
 		goto out_signals;
 	if (storecmd_open(&st, err) < 0)
@@ -334,10 +335,10 @@ int cmd_run(int argc, char **argv, struct kerr *err)
 	if (r >= 0 && img.manifest.nlayers != img.config.diff_ids.n)
 		r = kerr_set(err, "image '%s' has %zu layers but %zu diff_ids", argv[0],
 			     img.manifest.nlayers, img.config.diff_ids.n);
+	/* the unpack stops itself at a stop (snapshot_set_stop) */
 	for (size_t i = 0; r >= 0 && i < img.manifest.nlayers; i++)
-		r = sandbox_interrupted() ? kerr_errno(err, EINTR, "interrupted")
-					  : snapshot_layer_ensure(&st, img.manifest.layers[i].digest,
-								  img.config.diff_ids.v[i], err);
+		r = snapshot_layer_ensure(&st, img.manifest.layers[i].digest,
+					  img.config.diff_ids.v[i], err);
 	if (r >= 0)
 		r = snapshot_new(&snap, &st, kind, (const char *const *)img.config.diff_ids.v,
 				 img.config.diff_ids.n, err);

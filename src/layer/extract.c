@@ -275,6 +275,12 @@ int layer_extract(int rootfd, struct layer_input *in, const struct layer_extract
 		while ((r = tar_reader_next(x.tr, &e, err)) > 0) {
 			x.stats->entries++;
 			/* the root itself belongs to whoever unpacks */
+			if (x.opts->stop && x.opts->stop()) {
+				/* said as every other stop is, without strerror */
+				r = kerr_set(err, "interrupted");
+				err->errnum = EINTR;
+				break;
+			}
 			if (!strcmp(e.path, "."))
 				continue;
 			if (x.opts->force_owner) {

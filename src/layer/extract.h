@@ -3,6 +3,7 @@
 #ifndef KILN_LAYER_EXTRACT_H
 #define KILN_LAYER_EXTRACT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,10 +50,13 @@ struct layer_extract_opts {
 	 * says (ADD --chown of an archive, as BuildKit does it) */
 	int force_owner;
 	uint32_t force_uid, force_gid;
+	/* asked between entries: true stops the unpack with EINTR
+	 * ("interrupted"), so a stop need not wait for a big layer */
+	bool (*stop)(void);
 };
 
 #define LAYER_EXTRACT_OPTS_INIT { LAYER_MERGE, 0, NULL, 0, NULL, 0, \
-	LAYER_INPUT_OPTS_INIT, TAR_LIMITS_INIT, 0, NULL, 0, 0, 0, 0 }
+	LAYER_INPUT_OPTS_INIT, TAR_LIMITS_INIT, 0, NULL, 0, 0, 0, 0, NULL }
 
 struct layer_extract_stats {
 	unsigned long long entries;

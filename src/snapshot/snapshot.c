@@ -67,6 +67,13 @@ static bool is_dir_at(int dirfd, const char *name)
 	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
+static bool (*ensure_stop)(void);
+
+void snapshot_set_stop(bool (*stop)(void))
+{
+	ensure_stop = stop;
+}
+
 /* a blob the store took whole that no longer hashes to its name: the
  * disk changed it, not the image (only asked once unpacking failed) */
 static bool blob_damaged(int fd, const char *digest)
@@ -118,6 +125,7 @@ int snapshot_layer_ensure(struct store *st, const char *digest, const char *diff
 	o.setid_private = kind == STORE_LAYERS_SINGLE;
 	o.verify.digest = digest;
 	o.verify.diff_id = diff_id;
+	o.stop = ensure_stop;
 	r = layer_extract_new(layers, hex, fd, &o, NULL, err);
 	layer_owners_clear(&owners);
 	if (r == 0)
@@ -127,6 +135,8 @@ int snapshot_layer_ensure(struct store *st, const char *digest, const char *diff
 		kerr_clear(err);
 		return 0;
 	}
+	if (err->errnum == EINTR)
+		return -1;
 	if (blob_damaged(fd, digest))
 		return kerr_wrap(err, "layer '%s' is damaged in the store ('kiln fsck --repair' "
 				 "removes what names it)", digest);

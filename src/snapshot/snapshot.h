@@ -36,6 +36,10 @@ int snapshot_kind_default(enum snapshot_kind *k, struct kerr *err);
 int snapshot_layer_ensure(struct store *st, const char *digest, const char *diff_id,
 			  struct kerr *err);
 
+/* what snapshot_layer_ensure asks between a layer's entries: true stops
+ * the unpack ("interrupted"); the build's and kiln run's stop flags */
+void snapshot_set_stop(bool (*stop)(void));
+
 struct snapshot;
 
 /*

@@ -154,6 +154,8 @@ stop_while_preparing() {
 	[ "$(grep -c '^kiln: ' "$BATS_TEST_TMPDIR/err")" -eq 1 ]
 	[ "$(tail -n 1 "$BATS_TEST_TMPDIR/err")" = "kiln: build: Dockerfile:2: interrupted" ]
 	assert_clean
+	# the unpack itself stopped: neither the layer nor its temp dir stays
+	[ -z "$(ls -A "$KILN_ROOT/kiln/layers")" ]
 }
 
 @test "build: SIGINT to kiln while a RUN's root is prepared: the RUN never starts" {

@@ -423,6 +423,36 @@ static void test_replace(void **state)
 	strbuf_release(&tar);
 }
 
+static int stop_calls;
+
+static bool stop_after_two(void)
+{
+	return ++stop_calls > 2;
+}
+
+/* a stop asked between entries ends the unpack there, as "interrupted" */
+static void test_stop(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf tar = STRBUF_INIT;
+	struct layer_extract_opts o = LAYER_EXTRACT_OPTS_INIT;
+	struct kerr err = KERR_INIT;
+
+	tb_file(&tar, "a", "a");
+	tb_file(&tar, "b", "b");
+	tb_file(&tar, "c", "c");
+	tb_end(&tar);
+	o.stop = stop_after_two;
+	stop_calls = 0;
+	assert_int_equal(extract(f, &tar, &o, NULL, &err), -1);
+	assert_int_equal(err.errnum, EINTR);
+	assert_string_equal(err.msg, "interrupted");
+	assert_true(exists(f, "a") && exists(f, "b"));
+	assert_false(exists(f, "c"));
+	kerr_clear(&err);
+	strbuf_release(&tar);
+}
+
 /* a directory named twice takes the later entry's mode, as tar does */
 static void test_dir_twice(void **state)
 {
@@ -1016,6 +1046,7 @@ int main(void)
 		T(test_overlay_mode),
 		T(test_replace),
 		T(test_dir_twice),
+		T(test_stop),
 		T(test_hardlinks),
 		T(test_readonly_lower),
 		T(test_lower_symlinks_openat2),
