@@ -184,22 +184,28 @@ bool progress_saw(const struct progress *pr, const char *needle)
 	return pr->line.len && memmem(pr->line.buf, pr->line.len, needle, strlen(needle));
 }
 
+/* the status line below names no step once this one is over */
 void progress_cached(struct progress *pr)
 {
+	int n = pr->step;
+
 	pr->finished++;
-	say(pr, "#%d CACHED\n", pr->step);
-	say(pr, "\n");
 	pr->step = 0;
+	say(pr, "#%d CACHED\n", n);
+	say(pr, "\n");
 }
 
 void progress_done(struct progress *pr)
 {
+	int n = pr->step;
+	double t = elapsed(pr);
+
 	pr->finished++;
 	flush_line(pr);
 	log_close(pr);
-	say(pr, "#%d DONE %.1fs\n", pr->step, elapsed(pr));
-	say(pr, "\n");
 	pr->step = 0;
+	say(pr, "#%d DONE %.1fs\n", n, t);
+	say(pr, "\n");
 }
 
 void progress_error(struct progress *pr, const char *what)

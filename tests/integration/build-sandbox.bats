@@ -245,6 +245,9 @@ for m in json.load(open(sys.argv[1]))["manifests"]:
 	# it counts the finished steps up to all of them, and names the one running
 	[ "$(grep -oE "$status_re" "$BATS_TEST_TMPDIR/tty.out" | sed -E 's/.*\(([0-9])\/3\).*/\1/' | uniq | tr -d '\n')" = 0123 ]
 	grep -qF "(1/3)${esc}[0m [stage-0 2/3] RUN echo step-output" "$BATS_TEST_TMPDIR/tty.out"
+	# and none once it is done
+	grep -qF "(2/3)${esc}[0m ${cr}" "$BATS_TEST_TMPDIR/tty.out"
+	! grep -qF "(2/3)${esc}[0m [stage-0 2/3]" "$BATS_TEST_TMPDIR/tty.out"
 	# without it the text is the plain format's, ending with the result
 	run normalize_progress < <(sed -E "s|$status_re$cr${esc}\[K||g" "$BATS_TEST_TMPDIR/tty.out")
 	[ "$output" = "#1 [stage-0 1/3] FROM busybox
