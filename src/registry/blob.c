@@ -124,11 +124,19 @@ int reg_blob_fetch(struct reg_conn *c, struct store *st, const struct oci_descri
 	int64_t got = 0, before;
 	int rc, resumes = 0;
 
-	if (store_blob_begin(st, &b, err) < 0)
+	/* what a pull of this blob cut off earlier left is not asked for again */
+	rc = store_blob_resume(st, &b, d->digest, d->size, err);
+	if (rc == 1)
+		rc = store_blob_begin(st, &b, err);
+	if (rc < 0)
 		return kerr_wrap(err, "blob '%s'", d->digest);
+	got = b.size;
+	if (got)
+		log_info("blob %s: %" PRId64 " of %" PRId64 " bytes are here from a pull cut off "
+			 "earlier; fetching the rest", d->digest, got, d->size);
 	for (;;) {
 		before = got;
-		rc = fetch_once(c, st, &b, d, &got, err);
+		rc = got && got == d->size ? 0 : fetch_once(c, st, &b, d, &got, err);
 		if (rc <= 0)
 			break;
 		/* a drop that made no progress counts against the limit twice */
@@ -147,7 +155,12 @@ int reg_blob_fetch(struct reg_conn *c, struct store *st, const struct oci_descri
 		rc = kerr_set(err, "blob '%s': the registry sent %" PRId64 " bytes, the manifest "
 			      "says %" PRId64, d->digest, got, d->size);
 	if (rc < 0) {
-		store_blob_abort(&b);
+		/* a blob cut off keeps its bytes for the next pull (the digest
+		 * is checked when it is whole); anything else goes */
+		if (got > 0 && got < d->size)
+			store_blob_keep(&b);
+		else
+			store_blob_abort(&b);
 		return -1;
 	}
 	if (store_blob_check(&b, d->digest, NULL, err) < 0) {

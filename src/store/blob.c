@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -40,6 +41,85 @@ int store_blob_begin(struct store *st, struct store_blob *b, struct kerr *err)
 	b->st = st;
 	sha256_init(&b->h);
 	return 0;
+}
+
+int store_blob_resume(struct store *st, struct store_blob *b, const char *digest, int64_t max,
+		      struct kerr *err)
+{
+	cleanup_free char *name = NULL;
+	cleanup_free char *buf = NULL;
+	struct sha256 h;
+	int64_t have = 0;
+	int fd;
+
+	if (strncmp(digest, "sha256:", 7) || strlen(digest) != 7 + 64)
+		return kerr_input(err, "'%s' is not a sha256 digest", digest);
+	if (store_hold(st, err) < 0)
+		return -1;
+	name = xasprintf("partial-%s", digest + 7);
+	fd = openat(st->ingestfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return kerr_errno(err, errno, "cannot create '%s/kiln/ingest/%s'", st->root, name);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		close(fd);
+		return e == EWOULDBLOCK ? 1 : kerr_errno(err, e, "cannot lock '%s/kiln/ingest/%s'",
+							  st->root, name);
+	}
+	sha256_init(&h);
+	buf = xmalloc(1 << 16);
+	for (;;) {
+		ssize_t n = pread(fd, buf, 1 << 16, have);
+
+		if (n < 0) {
+			close(fd);
+			return kerr_errno(err, errno, "cannot read '%s/kiln/ingest/%s'", st->root,
+					  name);
+		}
+		if (!n || have + n > max)
+			break;
+		sha256_update(&h, buf, (size_t)n);
+		have += n;
+	}
+	/* longer than the blob: nothing of it can be trusted */
+	if (lseek(fd, 0, SEEK_END) > max) {
+		unsigned char drop[SHA256_LEN];
+
+		sha256_final(&h, drop);
+		sha256_init(&h);
+		have = 0;
+	}
+	if (ftruncate(fd, have) < 0 || lseek(fd, have, SEEK_SET) < 0) {
+		close(fd);
+		return kerr_errno(err, errno, "cannot write '%s/kiln/ingest/%s'", st->root, name);
+	}
+	*b = (struct store_blob)STORE_BLOB_INIT;
+	b->st = st;
+	b->fd = fd;
+	b->tmpname = steal_ptr(name);
+	b->h = h;
+	b->size = have;
+	return 0;
+}
+
+void store_blob_keep(struct store_blob *b)
+{
+	/* only a download's file is ever taken up again */
+	if (b->tmpname && strncmp(b->tmpname, "partial-", 8)) {
+		store_blob_abort(b);
+		return;
+	}
+	if (b->fd >= 0) {
+		unsigned char h[SHA256_LEN];
+
+		/* releases the hash context */
+		sha256_final(&b->h, h);
+		close(b->fd);
+		b->fd = -1;
+	}
+	free(b->tmpname);
+	b->tmpname = NULL;
 }
 
 int store_blob_write(struct store_blob *b, const void *buf, size_t len, struct kerr *err)

@@ -457,6 +457,12 @@ static int scan_dir(struct fsck *f, int dirfd, const char *shown, bool layers, b
 			line(f, "note: '%s' belongs to a kiln process still running", p);
 			continue;
 		}
+		/* a pull cut off left these bytes; the next pull goes on */
+		if (!layers && !strncmp(de->d_name, "partial-", 8) &&
+		    is_hex64(de->d_name + 8) && S_ISREG(sb.st_mode)) {
+			line(f, "note: '%s': part of a download the next pull goes on with", p);
+			continue;
+		}
 		if (!layers)
 			problem(f, "'%s': temporary file of an interrupted kiln process", p);
 		else if (!strncmp(de->d_name, ".tmp-", 5))

@@ -61,6 +61,18 @@ int store_blob_write(struct store_blob *b, const void *buf, size_t len, struct k
 int store_blob_commit(struct store_blob *b, const char *expected, char out[DIGEST_STR_LEN],
 		      struct kerr *err);
 void store_blob_abort(struct store_blob *b);
+/*
+ * A download of the blob digest that an interrupted one may have begun:
+ * kiln/ingest/partial-<hex>, made when missing, flock'd while written. The
+ * bytes an earlier process left (at most max) are hashed again and b->size
+ * says how many; more than max start over. 1 when another process is
+ * downloading it (b untouched: take store_blob_begin), 0, or -1.
+ */
+int store_blob_resume(struct store *st, struct store_blob *b, const char *digest, int64_t max,
+		      struct kerr *err);
+/* leaves a store_blob_resume file for a later one (a download cut off),
+ * closing everything else; any other temp file goes as with abort */
+void store_blob_keep(struct store_blob *b);
 /* commit in two steps, for writers that name nothing until every blob of
  * an image is there (a pull): check the digest and sync, keeping the temp
  * file; then move it into place (or abort it) */

@@ -92,6 +92,37 @@ front() {
 	[ "$(rs_stat "len([r for r in s['requests'] if r['path'].endswith('$BB_LAYER') and (r['range'] or '').startswith('bytes=100000-') and r['status'] == 206])")" -eq 1 ]
 }
 
+@test "a pull cut off for good keeps what came; the next pull asks only for the rest" {
+	# every GET of a blob ends after 50000 bytes: the in-process resumes
+	# run out before the layer is whole
+	front --drop-after 50000 --drop-every
+	run --separate-stderr kiln pull "$RS/busybox:1"
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	# (each drop is said as it is resumed; the last line is the error)
+	[[ "${stderr_lines[-1]}" == "kiln: pull: "*"the connection dropped 11 times"* ]]
+	lacks_blob "$BB_LAYER"
+	have=$(stat -c %s "$KILN_ROOT/kiln/ingest/partial-${BB_LAYER#sha256:}")
+	[ "$have" -gt 0 ]
+	run kiln images -q "$RS/busybox:1"
+	[ -z "$output" ]
+	# kiln fsck tells of it and counts it as no problem
+	run kiln fsck
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[[ "$output" == *"partial-${BB_LAYER#sha256:}': part of a download the next pull goes on with"* ]]
+	# a sound link: the layer is asked for from where the cut left it
+	front
+	run --separate-stderr kiln pull "$RS/busybox:1"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	assert_pulled "$BB_MANIFEST" "$RS/busybox:1" downloaded
+	[[ "$stderr" == *"$have of "*"bytes are here from a pull cut off earlier"* ]]
+	[ "$(rs_stat "[r['range'] for r in s['requests'] if r['method'] == 'GET' and r['path'].endswith('${BB_LAYER}')]")" = "[\"bytes=$have-\"]" ]
+	has_blob "$BB_LAYER"
+	blobs_verify
+	[ -z "$(store_ingest)" ]
+}
+
 @test "503 to the first requests, then the pull succeeds" {
 	front --fail-first 2 --fail-status 503
 	run --separate-stderr kiln pull "$RS/busybox:1"

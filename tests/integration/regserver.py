@@ -16,6 +16,8 @@ the real one cannot do on demand:
   --drop-after N      the first GET of each blob longer than N bytes ends
                       after N bytes (the connection is closed); Range
                       requests are answered 206 from the blob.
+  --drop-every        with --drop-after: every GET of a blob, ranges too,
+                      ends after N bytes (a link that keeps failing).
   --fail-first K      the first K requests to /v2/ get --fail-status (503,
                       429, ...) with Retry-After: --retry-after.
   --redirect-blobs    blob GETs are answered 307 to a second port (as
@@ -459,7 +461,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if digest and is_get and resp.status == 200 and self.opts.drop_after is not None \
                 and length > self.opts.drop_after:
             with self.st.lock:
-                if digest not in self.st.dropped:
+                if digest not in self.st.dropped or self.opts.drop_every:
                     self.st.dropped.add(digest)
                     drop = self.opts.drop_after
         self.st.update(entry, status=resp.status, bytes=length if drop is None else drop,
@@ -505,14 +507,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if start > end:
             return self.send_simple(416, b"", {"Content-Range": "bytes */%d" % total}, entry)
         part = data[start:end + 1]
-        self.st.update(entry, status=206, bytes=len(part))
+        cut = self.opts.drop_every and self.opts.drop_after is not None \
+            and len(part) > self.opts.drop_after
+        self.st.update(entry, status=206, bytes=self.opts.drop_after if cut else len(part),
+                       dropped=bool(cut))
         self.send_response(206)
         for k, v in headers:
             self.send_header(k, v)
         self.send_header("Content-Range", "bytes %d-%d/%d" % (start, end, total))
         self.send_header("Content-Length", str(len(part)))
         self.end_headers()
-        self.wfile.write(part)
+        if not cut:
+            self.wfile.write(part)
+            return
+        self.wfile.write(part[:self.opts.drop_after])
+        self.wfile.flush()
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def storage_get(self, entry, path):
         """the redirect target: blob bytes without any registry auth"""
@@ -643,6 +657,7 @@ def main():
     p.add_argument("--corrupt-blob", action="append", default=[], metavar="DIGEST|all")
     p.add_argument("--corrupt-manifest", action="store_true")
     p.add_argument("--drop-after", type=int)
+    p.add_argument("--drop-every", action="store_true")
     p.add_argument("--fail-first", type=int, default=0)
     p.add_argument("--fail-status", type=int, default=503)
     p.add_argument("--retry-after", type=int, default=1)
