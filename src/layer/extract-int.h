@@ -26,7 +26,9 @@ struct dirfix {
 	mode_t mode;
 	int64_t mtime;
 	uint32_t nsec;
-	int restore;		/* only give back a mode kiln widened */
+	int restore;		/* 1: only give back a mode kiln widened;
+				 * 2: give back a directory's mode and time
+				 * the layer changed without naming it */
 };
 
 struct extract {
@@ -35,6 +37,7 @@ struct extract {
 	struct layer_extract_stats *stats;
 	struct tar_reader *tr;
 	struct pathset *made;
+	struct pathset *timed;		/* directories with a restore 2 fix */
 	struct pathset *refused;	/* paths in opts->owners (and parents) */
 	struct dirfix *fix;
 	size_t nfix, afix;
@@ -58,6 +61,11 @@ int meta_dir(struct extract *x, int parentfd, const char *name,
 /* lets an unprivileged caller write into a read-only directory of a lower
  * layer; the mode comes back at meta_finish */
 int meta_open_up(struct extract *x, int dirfd, const char *path, struct kerr *err);
+/* the directory path (open at dirfd), which the layer changes without
+ * naming it, gets its mode and times back at meta_finish (made: it was
+ * made just now, for an entry below it: mtime 0), so that unpacking the
+ * same layers gives the same tree whenever it runs */
+void meta_keep_times(struct extract *x, int dirfd, const char *path, bool made);
 int meta_finish(struct extract *x, struct kerr *err);
 void meta_release(struct extract *x);
 

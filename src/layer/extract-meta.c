@@ -257,6 +257,23 @@ int meta_open_up(struct extract *x, int dirfd, const char *path, struct kerr *er
 	return 0;
 }
 
+void meta_keep_times(struct extract *x, int dirfd, const char *path, bool made)
+{
+	struct dirfix *f;
+	struct stat st;
+
+	if (pathset_has(x->made, path) || pathset_has(x->timed, path) || fstat(dirfd, &st) < 0)
+		return;
+	pathset_add(x->timed, path);
+	x->fix = xgrow(x->fix, sizeof(*x->fix), x->nfix + 1, &x->afix);
+	f = &x->fix[x->nfix++];
+	f->path = xstrdup(path);
+	f->mode = st.st_mode & 07777;
+	f->restore = 2;
+	f->mtime = made ? 0 : st.st_mtim.tv_sec;
+	f->nsec = made ? 0 : (uint32_t)st.st_mtim.tv_nsec;
+}
+
 static int apply_fix(struct extract *x, const struct dirfix *f, struct kerr *err)
 {
 	const char *slash = strrchr(f->path, '/');
@@ -280,7 +297,7 @@ static int apply_fix(struct extract *x, const struct dirfix *f, struct kerr *err
 		return 0;
 	if (fchmodat(at, name, f->mode, 0) < 0)
 		return kerr_errno(err, errno, "cannot change the mode of '%s'", f->path);
-	if (f->restore)
+	if (f->restore == 1)
 		return 0;
 	ts[0].tv_sec = ts[1].tv_sec = (time_t)f->mtime;
 	ts[0].tv_nsec = ts[1].tv_nsec = (long)f->nsec;
@@ -294,8 +311,8 @@ int meta_finish(struct extract *x, struct kerr *err)
 	struct kerr local = KERR_INIT;
 	int r = 0;
 
-	/* widened lower dirs first, then the layer's own dirs deepest-last
-	 * reversed, so a mode the layer gives a dir wins over a restore */
+	/* widened lower dirs and kept times first, then the layer's own dirs
+	 * deepest-last reversed, so what the layer gives a dir wins */
 	for (size_t i = 0; i < x->nfix; i++)
 		if (x->fix[i].restore && apply_fix(x, &x->fix[i], err ? err : &local) < 0 && !r)
 			r = -1;

@@ -35,15 +35,43 @@ static char *split(const char *path, const char **name)
 }
 
 /* The entry's directory, created (0755) when the layer left it implicit. */
+/* meta_keep_times for each directory above dirpath, as far as they
+ * exist (made: those the mkdir -p of dirpath has just made) */
+static void keep_prefixes(struct extract *x, const char *dirpath, bool made)
+{
+	cleanup_free char *p = xstrdup(dirpath);
+
+	for (char *s = p; (s = strchr(s, '/')); s++) {
+		struct kerr e = KERR_INIT;
+		int fd;
+
+		*s = 0;
+		fd = path_open_in_root(x->rootfd, p, O_PATH | O_DIRECTORY, 0, &e);
+		*s = '/';
+		kerr_clear(&e);
+		if (fd < 0)
+			return;
+		*s = 0;
+		meta_keep_times(x, fd, p, made);
+		*s = '/';
+		close(fd);
+	}
+}
+
 static int open_parent(struct extract *x, const char *dirpath, struct kerr *err)
 {
 	struct kerr e2 = KERR_INIT;
+	bool made = false;
 	int fd;
 
 	fd = path_open_in_root(x->rootfd, dirpath, O_PATH | O_DIRECTORY, 0, &e2);
 	if (fd < 0 && e2.errnum == ENOENT) {
 		kerr_clear(&e2);
+		made = true;
+		keep_prefixes(x, dirpath, false);
 		fd = path_mkdirs_in_root(x->rootfd, dirpath, 0755, &e2);
+		if (fd >= 0)
+			keep_prefixes(x, dirpath, true);
 	}
 	if (fd < 0) {
 		kerr_errno(err, e2.errnum, "cannot open directory '%s'", dirpath);
@@ -51,6 +79,8 @@ static int open_parent(struct extract *x, const char *dirpath, struct kerr *err)
 		return -1;
 	}
 	kerr_clear(&e2);
+	if (strcmp(dirpath, "."))
+		meta_keep_times(x, fd, dirpath, made);
 	if (meta_open_up(x, fd, dirpath, err) < 0) {
 		close(fd);
 		return -1;
@@ -263,6 +293,7 @@ int layer_extract(int rootfd, struct layer_input *in, const struct layer_extract
 	memset(x.stats, 0, sizeof(*x.stats));
 	x.tr = tar_reader_new(layer_input_source, in, &x.opts->limits);
 	x.made = pathset_new();
+	x.timed = pathset_new();
 	if (x.opts->owners)
 		x.refused = pathset_new();
 	x.euid = geteuid();
@@ -303,6 +334,7 @@ int layer_extract(int rootfd, struct layer_input *in, const struct layer_extract
 	meta_release(&x);
 	tar_reader_free(x.tr);
 	pathset_free(x.made);
+	pathset_free(x.timed);
 	pathset_free(x.refused);
 	free(x.buf);
 	return r < 0 ? -1 : 0;
