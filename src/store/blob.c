@@ -103,13 +103,9 @@ int store_blob_resume(struct store *st, struct store_blob *b, const char *digest
 	return 0;
 }
 
-void store_blob_keep(struct store_blob *b)
+/* closes b, its temp file unlinked or (keep) left for store_blob_resume */
+static void release(struct store_blob *b, bool keep)
 {
-	/* only a download's file is ever taken up again */
-	if (b->tmpname && strncmp(b->tmpname, "partial-", 8)) {
-		store_blob_abort(b);
-		return;
-	}
 	if (b->fd >= 0) {
 		unsigned char h[SHA256_LEN];
 
@@ -118,8 +114,16 @@ void store_blob_keep(struct store_blob *b)
 		close(b->fd);
 		b->fd = -1;
 	}
+	if (b->tmpname && !keep)
+		unlinkat(b->st->ingestfd, b->tmpname, 0);
 	free(b->tmpname);
 	b->tmpname = NULL;
+}
+
+void store_blob_keep(struct store_blob *b)
+{
+	/* only a download's file is ever taken up again */
+	release(b, b->tmpname && !strncmp(b->tmpname, "partial-", 8));
 }
 
 int store_blob_write(struct store_blob *b, const void *buf, size_t len, struct kerr *err)
@@ -133,19 +137,7 @@ int store_blob_write(struct store_blob *b, const void *buf, size_t len, struct k
 
 void store_blob_abort(struct store_blob *b)
 {
-	if (b->fd >= 0) {
-		unsigned char h[SHA256_LEN];
-
-		/* releases the hash context */
-		sha256_final(&b->h, h);
-		close(b->fd);
-		b->fd = -1;
-	}
-	if (b->tmpname) {
-		unlinkat(b->st->ingestfd, b->tmpname, 0);
-		free(b->tmpname);
-		b->tmpname = NULL;
-	}
+	release(b, false);
 }
 
 int store_blob_check(struct store_blob *b, const char *expected, char out[DIGEST_STR_LEN],

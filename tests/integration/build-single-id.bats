@@ -42,6 +42,19 @@ import_owned() {
 	kiln import "$tarball" "$1" >/dev/null
 }
 
+# the context's Dockerfile built with one id (single:1) and with the full
+# map (full:1): their root filesystems listed (single.list, full.list in
+# the test's folder) must be the same
+build_both_maps() {
+	run kiln_single build --no-cache -t single:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	run kiln build --no-cache -t full:1 "$ctx"
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	rootfs_list single:1 > "$BATS_TEST_TMPDIR/single.list"
+	rootfs_list full:1 > "$BATS_TEST_TMPDIR/full.list"
+	diff "$BATS_TEST_TMPDIR/single.list" "$BATS_TEST_TMPDIR/full.list"
+}
+
 # the stages of the test: a RUN over files of other owners, COPY --from a
 # stage and from the image, ADD of an archive with owners
 owned_dockerfile() {
@@ -170,13 +183,7 @@ print(json.load(sys.stdin)[0]['RootFS']['Layers'][0][7:] + '.owners')")
 	ADD --chown=1000:1000 pkg.tar /new/dir/
 	ADD pkg.tar /plain/
 	EOF
-	run kiln_single build --no-cache -t single:1 "$ctx"
-	[ "$status" -eq 0 ] || { echo "$output"; false; }
-	run kiln build --no-cache -t full:1 "$ctx"
-	[ "$status" -eq 0 ] || { echo "$output"; false; }
-	rootfs_list single:1 > "$BATS_TEST_TMPDIR/single.list"
-	rootfs_list full:1 > "$BATS_TEST_TMPDIR/full.list"
-	diff "$BATS_TEST_TMPDIR/single.list" "$BATS_TEST_TMPDIR/full.list"
+	build_both_maps
 	# the archive's entries and the directories ADD made take --chown's owner
 	for p in new/ new/dir/ new/dir/pkg/ new/dir/pkg/sub/ new/dir/pkg/sub/bin; do
 		grep -E " 1000/1000 .* \./$p\$" "$BATS_TEST_TMPDIR/full.list" || { echo "$p"; cat "$BATS_TEST_TMPDIR/full.list" | grep -E 'new|plain'; false; }
@@ -193,13 +200,7 @@ print(json.load(sys.stdin)[0]['RootFS']['Layers'][0][7:] + '.owners')")
 	USER root
 	WORKDIR /srv/app/data/root-made
 	EOF
-	run kiln_single build --no-cache -t single:1 "$ctx"
-	[ "$status" -eq 0 ] || { echo "$output"; false; }
-	run kiln build --no-cache -t full:1 "$ctx"
-	[ "$status" -eq 0 ] || { echo "$output"; false; }
-	rootfs_list single:1 > "$BATS_TEST_TMPDIR/single.list"
-	rootfs_list full:1 > "$BATS_TEST_TMPDIR/full.list"
-	diff "$BATS_TEST_TMPDIR/single.list" "$BATS_TEST_TMPDIR/full.list"
+	build_both_maps
 	grep -E '^d.* 1000/1000 .* \./srv/$' "$BATS_TEST_TMPDIR/full.list"
 	grep -E '^d.* 1000/1000 .* \./srv/app/data/$' "$BATS_TEST_TMPDIR/full.list"
 	grep -E '^d.* 0/0 .* \./srv/app/data/root-made/$' "$BATS_TEST_TMPDIR/full.list"
