@@ -459,7 +459,6 @@ int snapshot_set_owner(struct snapshot *s, const char *path, unsigned uid, unsig
 		       struct kerr *err)
 {
 	cleanup_free char *clean = NULL;
-	struct layer_owner key, *hit;
 	size_t lo = 0, hi = s->nowners;
 
 	while (*path == '/')
@@ -467,14 +466,7 @@ int snapshot_set_owner(struct snapshot *s, const char *path, unsigned uid, unsig
 	clean = path_clean(path);
 	if (!strcmp(clean, ".") || path_escapes(clean))
 		return kerr_input(err, "'%s' is not a path inside the root", path);
-	key.path = clean;
-	hit = s->nowners ? bsearch(&key, s->owners, s->nowners, sizeof(*s->owners), cmp_owner)
-			 : NULL;
-	if (hit) {
-		hit->uid = uid;
-		hit->gid = gid;
-		return 0;
-	}
+	/* the first record not before clean: the path's own, or its place */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -482,6 +474,11 @@ int snapshot_set_owner(struct snapshot *s, const char *path, unsigned uid, unsig
 			lo = mid + 1;
 		else
 			hi = mid;
+	}
+	if (lo < s->nowners && !strcmp(s->owners[lo].path, clean)) {
+		s->owners[lo].uid = uid;
+		s->owners[lo].gid = gid;
+		return 0;
 	}
 	s->owners = xgrow(s->owners, sizeof(*s->owners), s->nowners + 1, &s->aowners);
 	if (lo < s->nowners)
